@@ -1,0 +1,159 @@
+//! The command line: clap definitions only. Each subcommand's logic lives in `commands/`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::sampling::Method;
+use crate::sizing::Stage;
+
+/// svcaudit: sampling, fieldwork and scoring for after-sales service certification audits
+/// (售后服务认证, GB/T 27922-2011).
+#[derive(Debug, Parser)]
+#[command(name = "svcaudit", version, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Draw a reproducible random sample (抽样).
+    #[command(subcommand)]
+    Sample(SampleCommand),
+    /// Re-derive a drawn sample from its manifest and frame and compare (验证).
+    Verify(VerifyArgs),
+    /// Print a fresh random seed and its SHA-256 commitment (随机种子).
+    Seed(SeedArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SampleCommand {
+    /// Draw the service outlets (网点) to visit from the applicant's outlet list.
+    ///
+    /// Examples:
+    ///   svcaudit sample outlets data/example/outlets.csv --seed 20261122 --out reports/outlets
+    ///   svcaudit sample outlets list.xlsx --seed 42 --strata 省份 --reserve 2 --out draw
+    ///   svcaudit sample outlets list.csv --seed 42 --stage surveillance --visited earlier/sample.csv --out s1
+    #[command(verbatim_doc_comment)]
+    Outlets(OutletArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct OutletArgs {
+    /// The outlet list (网点清单): CSV (UTF-8, BOM, GBK/GB18030, UTF-16) or .xlsx.
+    pub frame: PathBuf,
+
+    /// The seed: an integer or a phrase (stated in the 抽样说明; `svcaudit seed` makes one).
+    #[arg(long)]
+    pub seed: String,
+
+    /// Refuse the seed unless its SHA-256 equals this published commitment (hex).
+    #[arg(long, value_name = "HEX")]
+    pub seed_commitment: Option<String>,
+
+    /// Output folder for sample.csv, manifest.json and justification.md.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Replace an existing draw in --out.
+    #[arg(long)]
+    pub force: bool,
+
+    /// Selection method.
+    #[arg(long, value_enum, default_value = "srs")]
+    pub method: Method,
+
+    /// Stratify by these columns (repeatable or comma-separated), e.g. --strata 省份.
+    #[arg(long, value_name = "COL", value_delimiter = ',')]
+    pub strata: Vec<String>,
+
+    /// How n is spread over strata: proportional, equal, or a CSV file of stratum,n.
+    #[arg(long, default_value = "proportional", value_name = "proportional|equal|FILE")]
+    pub allocation: String,
+
+    /// Minimum sample per stratum (default 1 when stratified).
+    #[arg(long, value_name = "K")]
+    pub min_per_stratum: Option<u64>,
+
+    /// Size column for --method pps (e.g. 年服务量).
+    #[arg(long, value_name = "COL")]
+    pub size_col: Option<String>,
+
+    /// Sort column for --method systematic (e.g. 城市).
+    #[arg(long, value_name = "COL")]
+    pub sort_col: Option<String>,
+
+    /// Audit stage, which sets the square-root rule: ⌈√x⌉, ⌈0.6√x⌉, ⌈0.8√x⌉.
+    #[arg(long, value_enum, default_value = "initial")]
+    pub stage: Stage,
+
+    /// Sample size; at least the rule's minimum, and above it only with --reason.
+    #[arg(long, value_name = "N")]
+    pub n: Option<u64>,
+
+    /// Why the size is raised above the rule (goes into the 抽样说明).
+    #[arg(long)]
+    pub reason: Option<String>,
+
+    /// Visit every outlet (initial, recertification); at surveillance, ⌈30 %⌉ of them.
+    #[arg(long, conflicts_with = "n")]
+    pub all: bool,
+
+    /// Reserves (备选) per stratum, listed in the order they must be used.
+    #[arg(long, default_value_t = 0, value_name = "K")]
+    pub reserve: u64,
+
+    /// Outlets chosen for cause: CSV with an id column and a reason column (原因).
+    #[arg(long, value_name = "FILE")]
+    pub include: Option<PathBuf>,
+
+    /// Outlets to leave out: CSV with an id column and a reason column (原因).
+    #[arg(long, value_name = "FILE")]
+    pub exclude: Option<PathBuf>,
+
+    /// Earlier samples of this certificate cycle (sample.csv or id lists); unvisited first.
+    #[arg(long, value_name = "FILE", num_args = 1..)]
+    pub visited: Vec<PathBuf>,
+
+    /// The unit id column (default: outlet_id, 网点编号, 网点代码, …).
+    #[arg(long, value_name = "COL")]
+    pub id_col: Option<String>,
+
+    /// The status column (default: status, 状态, 营业状态).
+    #[arg(long, value_name = "COL")]
+    pub status_col: Option<String>,
+
+    /// Status values meaning closed (default: closed,停业,关闭,注销).
+    #[arg(long, value_name = "V", value_delimiter = ',')]
+    pub closed_values: Vec<String>,
+
+    /// The frame's text encoding (default: detected; e.g. utf-8, gbk, gb18030).
+    #[arg(long)]
+    pub encoding: Option<String>,
+
+    /// The .xlsx sheet to read (default: the first).
+    #[arg(long)]
+    pub sheet: Option<String>,
+
+    /// Who draws (recorded in the manifest and 抽样说明); default: $USER.
+    #[arg(long, value_name = "NAME")]
+    pub drawn_by: Option<String>,
+
+    /// Date of the draw, YYYY-MM-DD (default: today).
+    #[arg(long, value_name = "DATE")]
+    pub drawn_on: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The output folder of a draw (holding manifest.json).
+    pub dir: PathBuf,
+
+    /// Use this copy of the frame (moved, or re-saved as GBK or xlsx).
+    #[arg(long, value_name = "PATH")]
+    pub frame: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SeedArgs {}

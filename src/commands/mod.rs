@@ -1,0 +1,17 @@
+//! One module per subcommand: turn arguments into a validated plan and call the core.
+
+pub mod sample;
+pub mod seed;
+pub mod verify;
+
+use crate::cli::{Cli, Command, SampleCommand};
+use crate::error::Result;
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Sample(SampleCommand::Outlets(a)) => sample::outlets(a),
+        Command::Verify(a) => verify::run(a),
+        Command::Seed(_) => seed::run(),
+    }
+}

@@ -1,0 +1,186 @@
+//! `svcaudit sample outlets`: resolve the arguments, draw, write the three outputs.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::cli::OutletArgs;
+use crate::draw::{Draw, OutletParams, draw_outlets};
+use crate::error::{Error, Result};
+use crate::io::frame::{DEFAULT_CLOSED, Frame, OUTLET_ID_ALIASES};
+use crate::io::lists;
+use crate::io::manifest::{FORMAT, FrameInfo, Manifest};
+use crate::io::output::{relative_path, sample_csv, write_atomic};
+use crate::io::table::{ReadOptions, read_table};
+use crate::prn::ALGORITHM;
+use crate::report::justification;
+use crate::seed::{Seed, sha256_hex};
+use crate::sizing::Allocation;
+
+/// A frame read and drawn: what both `sample` and `verify` produce.
+pub struct Drawn {
+    pub frame: Frame,
+    pub draw: Draw,
+    pub sample_csv: Vec<u8>,
+    pub canonical_sha256: String,
+}
+
+/// Reads the frame and draws; the whole pure part of a draw after argument resolution.
+pub fn read_and_draw(path: &Path, read: &ReadOptions, seed: &Seed, p: &OutletParams) -> Result<Drawn> {
+    let table = read_table(path, read)?;
+    let frame = Frame::new(table, p.id_col.as_deref(), OUTLET_ID_ALIASES)?;
+    let draw = draw_outlets(&frame, seed, p)?;
+    let sample_csv = sample_csv(&frame, &draw);
+    let canonical_sha256 = sha256_hex(&frame.canonical_csv());
+    Ok(Drawn {
+        frame,
+        draw,
+        sample_csv,
+        canonical_sha256,
+    })
+}
+
+pub fn outlets(a: OutletArgs) -> Result<()> {
+    let seed = Seed::parse(&a.seed)?;
+    if let Some(c) = &a.seed_commitment {
+        seed.check_commitment(c)?;
+    }
+    let drawn_on = match &a.drawn_on {
+        Some(d) => chrono::NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d")
+            .map_err(|_| Error::usage(format!("--drawn-on `{d}`: write the date as YYYY-MM-DD")))?
+            .format("%Y-%m-%d")
+            .to_string(),
+        None => chrono::Local::now().date_naive().format("%Y-%m-%d").to_string(),
+    };
+    let drawn_by = a
+        .drawn_by
+        .clone()
+        .or_else(|| std::env::var("USER").ok())
+        .unwrap_or_else(|| "unknown".into());
+
+    let manifest_path = a.out.join("manifest.json");
+    if !a.force && (manifest_path.exists() || a.out.join("sample.csv").exists()) {
+        return Err(Error::usage(format!(
+            "{}: a draw is already there; choose another --out or pass --force to replace it",
+            a.out.display()
+        )));
+    }
+
+    let params = params_from_args(&a)?;
+    let read = ReadOptions {
+        encoding: a.encoding.clone(),
+        sheet: a.sheet.clone(),
+    };
+    let d = read_and_draw(&a.frame, &read, &seed, &params)?;
+
+    std::fs::create_dir_all(&a.out).map_err(|e| Error::io(&a.out, "create the folder", &e))?;
+    let t = &d.frame.table;
+    let mut manifest = Manifest {
+        format: FORMAT.into(),
+        tool: "svcaudit".into(),
+        tool_version: env!("CARGO_PKG_VERSION").into(),
+        algorithm: ALGORITHM.into(),
+        kind: "outlets".into(),
+        seed: seed.canonical().into(),
+        seed_commitment: seed.commitment(),
+        commitment_checked: a.seed_commitment.is_some(),
+        drawn_on,
+        drawn_by,
+        frame: FrameInfo {
+            path: relative_path(&a.frame, &a.out),
+            format: t.format,
+            encoding: t.encoding.clone(),
+            delimiter: t.delimiter.map(|c| c.to_string()),
+            sheet: t.sheet.clone(),
+            sha256_bytes: t.sha256.clone(),
+            sha256_canonical: d.canonical_sha256.clone(),
+            columns: t.header.clone(),
+            id_column: d.frame.id_name().to_string(),
+            rows: t.rows.len() as u64,
+            read,
+        },
+        parameters: params,
+        size: d.draw.size.clone(),
+        strata: d.draw.strata.clone(),
+        counts: d.draw.counts.clone(),
+        outputs: BTreeMap::new(),
+        command: command_line(),
+    };
+    let just = justification::render(&manifest, &d.frame, &d.draw);
+    manifest
+        .outputs
+        .insert("sample.csv".into(), sha256_hex(&d.sample_csv));
+    manifest
+        .outputs
+        .insert("justification.md".into(), sha256_hex(just.as_bytes()));
+    write_atomic(&a.out.join("sample.csv"), &d.sample_csv)?;
+    write_atomic(&a.out.join("justification.md"), just.as_bytes())?;
+    write_atomic(&manifest_path, &manifest.to_bytes())?;
+
+    let c = &d.draw.counts;
+    eprintln!(
+        "drew {} outlets ({} certainty, {} at random) and {} reserves from {} rows ({} closed, {} excluded) into {}",
+        c.certainty + c.selected,
+        c.certainty,
+        c.selected,
+        c.reserve,
+        c.input_rows,
+        c.excluded_closed,
+        c.excluded_listed,
+        a.out.display()
+    );
+    Ok(())
+}
+
+fn params_from_args(a: &OutletArgs) -> Result<OutletParams> {
+    let mut p = OutletParams::new(a.method, a.stage);
+    p.n = a.n;
+    p.reason = a.reason.clone();
+    p.all = a.all;
+    p.strata = a.strata.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+    p.allocation = match a.allocation.as_str() {
+        "proportional" => Allocation::Proportional,
+        "equal" => Allocation::Equal,
+        file => {
+            if p.strata.is_empty() {
+                return Err(Error::usage("--allocation FILE needs --strata"));
+            }
+            Allocation::Table(lists::read_allocation(Path::new(file))?)
+        }
+    };
+    p.min_per_stratum = a.min_per_stratum;
+    p.size_col = a.size_col.clone();
+    p.sort_col = a.sort_col.clone();
+    p.reserve = a.reserve;
+    p.id_col = a.id_col.clone();
+    p.status_col = a.status_col.clone();
+    p.closed_values = if a.closed_values.is_empty() {
+        DEFAULT_CLOSED.iter().map(|s| s.to_string()).collect()
+    } else {
+        a.closed_values.iter().map(|s| s.trim().to_string()).collect()
+    };
+    if let Some(f) = &a.include {
+        p.include = lists::read_listed(f, "--include")?;
+    }
+    if let Some(f) = &a.exclude {
+        p.exclude = lists::read_listed(f, "--exclude")?;
+    }
+    p.visited = a
+        .visited
+        .iter()
+        .map(|f: &PathBuf| lists::read_visited(f))
+        .collect::<Result<_>>()?;
+    Ok(p)
+}
+
+/// The command line as typed, shell-quoted, for the record.
+fn command_line() -> String {
+    let mut args = std::env::args();
+    let _ = args.next();
+    let mut parts = vec!["svcaudit".to_string()];
+    for a in args {
+        let plain = !a.is_empty()
+            && a.chars().all(|c| c.is_alphanumeric() || "-_./=:,@%+".contains(c));
+        parts.push(if plain { a } else { format!("'{}'", a.replace('\'', "'\\''")) });
+    }
+    parts.join(" ")
+}

@@ -1,0 +1,157 @@
+//! `svcaudit verify DIR`: re-derive a sample from its manifest and frame, compare every row.
+
+use std::collections::BTreeMap;
+
+use crate::cli::VerifyArgs;
+use crate::commands::sample::read_and_draw;
+use crate::error::{Error, Result};
+use crate::io::manifest::Manifest;
+use crate::io::table::ReadOptions;
+use crate::prn::ALGORITHM;
+use crate::seed::{Seed, sha256_hex};
+
+pub fn run(a: VerifyArgs) -> Result<()> {
+    let manifest_path = a.dir.join("manifest.json");
+    let m = Manifest::load(&manifest_path)?;
+    if m.algorithm != ALGORITHM {
+        return Err(Error::data(format!(
+            "{}: algorithm `{}` is not known to this svcaudit (it knows {ALGORITHM})",
+            manifest_path.display(),
+            m.algorithm
+        )));
+    }
+    let mut diffs: Vec<String> = Vec::new();
+    let seed = Seed::parse(&m.seed)?;
+    if seed.commitment() != m.seed_commitment {
+        diffs.push(format!(
+            "manifest.json: the seed `{}` does not match the recorded commitment {}",
+            m.seed, m.seed_commitment
+        ));
+    }
+    let (frame_path, read) = match &a.frame {
+        Some(p) => (p.clone(), ReadOptions::default()),
+        None => (a.dir.join(&m.frame.path), m.frame.read.clone()),
+    };
+    if !frame_path.exists() {
+        return Err(Error::data(format!(
+            "{}: the frame is not there (manifest.json says `{}`)\nhint: point at a copy with --frame PATH",
+            frame_path.display(),
+            m.frame.path
+        )));
+    }
+    let d = read_and_draw(&frame_path, &read, &seed, &m.parameters)?;
+    let mut notes = Vec::new();
+    if d.canonical_sha256 != m.frame.sha256_canonical {
+        diffs.push(format!(
+            "{}: the frame's content changed (canonical SHA-256 {} , recorded {})",
+            frame_path.display(),
+            d.canonical_sha256,
+            m.frame.sha256_canonical
+        ));
+    } else if d.frame.table.sha256 != m.frame.sha256_bytes {
+        notes.push(format!(
+            "the frame file's bytes differ from the recorded ones (re-saved as {}?), its content is identical",
+            d.frame.table.encoding
+        ));
+    }
+    if d.draw.counts != m.counts {
+        diffs.push(format!(
+            "counts differ: re-derived {:?}, recorded {:?}",
+            d.draw.counts, m.counts
+        ));
+    }
+    let sample_path = a.dir.join("sample.csv");
+    match std::fs::read(&sample_path) {
+        Err(e) => diffs.push(format!("{}: cannot read: {e}", sample_path.display())),
+        Ok(bytes) => {
+            if bytes != d.sample_csv {
+                diffs.extend(row_diffs(&bytes, &d.sample_csv));
+                if diffs.is_empty() {
+                    diffs.push("sample.csv: bytes differ from the re-derived sample".into());
+                }
+            }
+            if m.outputs.get("sample.csv") != Some(&sha256_hex(&bytes)) {
+                diffs.push("sample.csv: its SHA-256 is not the one recorded in manifest.json".into());
+            }
+        }
+    }
+    let jpath = a.dir.join("justification.md");
+    match std::fs::read(&jpath) {
+        Ok(bytes) => {
+            if m.outputs.get("justification.md") != Some(&sha256_hex(&bytes)) {
+                diffs.push("justification.md: edited after the draw (SHA-256 differs from manifest.json)".into());
+            }
+        }
+        Err(e) => diffs.push(format!("{}: cannot read: {e}", jpath.display())),
+    }
+    if diffs.is_empty() {
+        let c = &d.draw.counts;
+        println!(
+            "verified: {} — {} sampled outlets and {} reserves re-derived identically from {} (seed {}, {})",
+            a.dir.display(),
+            c.certainty + c.selected,
+            c.reserve,
+            frame_path.display(),
+            m.seed,
+            m.algorithm
+        );
+        for n in notes {
+            println!("note: {n}");
+        }
+        Ok(())
+    } else {
+        Err(Error::data(format!(
+            "NOT verified: {}\n{}",
+            a.dir.display(),
+            diffs.iter().map(|d| format!("- {d}")).collect::<Vec<_>>().join("\n")
+        )))
+    }
+}
+
+/// Differences between the sample.csv on disk and the re-derived one, by unit id.
+fn row_diffs(found: &[u8], expected: &[u8]) -> Vec<String> {
+    let parse = |b: &[u8]| -> (Vec<String>, BTreeMap<String, (u64, Vec<String>)>) {
+        let mut r = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(b);
+        let header: Vec<String> = r.headers().map(|h| h.iter().map(String::from).collect()).unwrap_or_default();
+        let mut rows = BTreeMap::new();
+        for rec in r.records().flatten() {
+            let line = rec.position().map(|p| p.line()).unwrap_or(0);
+            let cells: Vec<String> = rec.iter().map(String::from).collect();
+            if let Some(id) = cells.first() {
+                rows.insert(id.clone(), (line, cells));
+            }
+        }
+        (header, rows)
+    };
+    let (fh, f) = parse(found);
+    let (eh, e) = parse(expected);
+    let mut out = Vec::new();
+    if fh != eh {
+        out.push(format!("sample.csv:1: header differs: found {}, expected {}", fh.join(","), eh.join(",")));
+    }
+    for (id, (_, cells)) in &e {
+        match f.get(id) {
+            None => out.push(format!("sample.csv: unit `{id}` is missing (expected role {})", cells.get(2).map(String::as_str).unwrap_or("?"))),
+            Some((line, fc)) => {
+                for (i, (a, b)) in fc.iter().zip(cells).enumerate() {
+                    if a != b {
+                        let col = eh.get(i).map(String::as_str).unwrap_or("?");
+                        out.push(format!("sample.csv:{line}: unit `{id}`: column {col}: found `{a}`, expected `{b}`"));
+                    }
+                }
+                if fc.len() != cells.len() {
+                    out.push(format!("sample.csv:{line}: unit `{id}`: {} fields, expected {}", fc.len(), cells.len()));
+                }
+            }
+        }
+    }
+    for (id, (line, _)) in &f {
+        if !e.contains_key(id) {
+            out.push(format!("sample.csv:{line}: unit `{id}` is not in the re-derived sample"));
+        }
+    }
+    if out.is_empty() && found != expected {
+        out.push("sample.csv: rows are in a different order than drawn".into());
+    }
+    out
+}

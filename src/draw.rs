@@ -1,0 +1,479 @@
+//! The outlet draw, pure: a validated frame and resolved parameters in, a sample out.
+//!
+//! Invariant: every frame row ends in exactly one of certainty, selected, reserve, not
+//! selected or excluded (closed, or listed with a reason), and [`Counts`] adds up to the
+//! rows read. Nothing here reads files, the clock or the environment, so `verify` can replay
+//! a draw from its manifest and get the identical sample.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Problems, Result};
+use crate::io::frame::{DEFAULT_CLOSED, Frame, STATUS_ALIASES, find_column, named_column};
+use crate::model::{Role, SampleRow};
+use crate::prn::{Domain, PrnGen};
+use crate::sampling::{self, Candidate, Method, SortKey, StratumDraw, pps};
+use crate::seed::Seed;
+use crate::sizing::{self, Allocation, Stage};
+
+/// A unit listed with a reason (`--include`, `--exclude`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Listed {
+    pub id: String,
+    pub reason: String,
+}
+
+/// An earlier sample of this certificate cycle (`--visited`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Visited {
+    pub file: String,
+    pub sha256: String,
+    pub ids: Vec<String>,
+}
+
+/// Everything that decides an outlet draw besides the seed and the frame. Stored in the
+/// manifest, so a draw can be replayed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutletParams {
+    pub method: Method,
+    pub stage: Stage,
+    /// `--n`: the size asked for, at least the rule's minimum.
+    pub n: Option<u64>,
+    pub reason: Option<String>,
+    pub all: bool,
+    pub strata: Vec<String>,
+    pub allocation: Allocation,
+    pub min_per_stratum: Option<u64>,
+    pub size_col: Option<String>,
+    pub sort_col: Option<String>,
+    pub reserve: u64,
+    pub id_col: Option<String>,
+    pub status_col: Option<String>,
+    pub closed_values: Vec<String>,
+    pub include: Vec<Listed>,
+    pub exclude: Vec<Listed>,
+    pub visited: Vec<Visited>,
+}
+
+impl OutletParams {
+    /// Defaults matching the command line's.
+    pub fn new(method: Method, stage: Stage) -> Self {
+        OutletParams {
+            method,
+            stage,
+            n: None,
+            reason: None,
+            all: false,
+            strata: Vec::new(),
+            allocation: Allocation::Proportional,
+            min_per_stratum: None,
+            size_col: None,
+            sort_col: None,
+            reserve: 0,
+            id_col: None,
+            status_col: None,
+            closed_values: DEFAULT_CLOSED.iter().map(|s| s.to_string()).collect(),
+            include: Vec::new(),
+            exclude: Vec::new(),
+            visited: Vec::new(),
+        }
+    }
+}
+
+/// How the size was found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SizeInfo {
+    /// Eligible outlets in the frame (x).
+    pub x: u64,
+    pub rule: String,
+    /// The rule's formula with x, e.g. `⌈√26⌉`.
+    pub formula: String,
+    pub rule_n: u64,
+    /// The size asked for (rule or `--n`), before per-stratum minimums and for-cause units.
+    pub requested_n: u64,
+    pub reason: Option<String>,
+    /// The size of the sample as drawn (certainty + selected).
+    pub n: u64,
+    pub certainty: u64,
+    pub random: u64,
+}
+
+/// One stratum's numbers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StratumInfo {
+    pub name: String,
+    /// Frame rows in the stratum.
+    pub rows: u64,
+    /// Eligible units (N_h).
+    pub eligible: u64,
+    /// Allocated size n_h (before for-cause units that exceed it).
+    pub allocated: u64,
+    pub certainty: u64,
+    pub selected: u64,
+    pub reserve: u64,
+}
+
+/// Where every input row went.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    /// Data rows read (blank rows not included).
+    pub input_rows: u64,
+    pub certainty: u64,
+    pub selected: u64,
+    pub reserve: u64,
+    pub not_selected: u64,
+    pub excluded_closed: u64,
+    pub excluded_listed: u64,
+    /// Empty lines and rows whose every cell was empty, skipped (not in `input_rows`).
+    pub blank_rows: u64,
+}
+
+impl Counts {
+    /// The accounting identity every draw keeps.
+    pub fn adds_up(&self) -> bool {
+        self.certainty
+            + self.selected
+            + self.reserve
+            + self.not_selected
+            + self.excluded_closed
+            + self.excluded_listed
+            == self.input_rows
+    }
+}
+
+/// An excluded frame row and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Exclusion {
+    pub id: String,
+    pub line: u64,
+    pub reason: String,
+}
+
+/// A drawn sample with everything the outputs need.
+#[derive(Debug, Clone)]
+pub struct Draw {
+    /// Rows ordered by stratum name, then rank.
+    pub rows: Vec<SampleRow>,
+    pub strata: Vec<StratumInfo>,
+    pub size: SizeInfo,
+    pub counts: Counts,
+    pub exclusions: Vec<Exclusion>,
+    /// Status values seen and how often (for the justification), when there is a status column.
+    pub status_values: BTreeMap<String, u64>,
+    pub status_col: Option<String>,
+    /// Units visited in earlier samples of the cycle that are in the frame: id → times.
+    pub visits_in_frame: u64,
+    pub visited_not_in_frame: Vec<String>,
+    pub min_per_stratum: u64,
+}
+
+/// The stratum name of unstratified draws.
+pub const ALL: &str = "all";
+
+/// Draws outlets. Errors name the frame lines concerned.
+pub fn draw_outlets(frame: &Frame, seed: &Seed, p: &OutletParams) -> Result<Draw> {
+    let t = &frame.table;
+    let name = t.name();
+    let strata_cols: Vec<usize> = p
+        .strata
+        .iter()
+        .map(|c| named_column(t, c, "--strata"))
+        .collect::<Result<_>>()?;
+    let status_col = find_column(t, p.status_col.as_deref(), STATUS_ALIASES, "--status-col", "")?;
+    let size_col = match (&p.size_col, p.method) {
+        (Some(c), _) => Some(named_column(t, c, "--size-col")?),
+        (None, Method::Pps) => {
+            return Err(Error::usage(
+                "--method pps needs --size-col COL (the outlet size, e.g. annual service orders)",
+            ));
+        }
+        (None, _) => None,
+    };
+    let sort_col = match (&p.sort_col, p.method) {
+        (Some(c), _) => Some(named_column(t, c, "--sort-col")?),
+        (None, Method::Systematic) => {
+            return Err(Error::usage(
+                "--method systematic needs --sort-col COL (the order to step through, e.g. 城市)",
+            ));
+        }
+        (None, _) => None,
+    };
+    let index = frame.index();
+
+    // Eligibility: closed status, then the exclusion list.
+    let closed: HashSet<String> = p.closed_values.iter().map(|v| v.trim().to_lowercase()).collect();
+    let mut excluded: Vec<Option<String>> = vec![None; frame.len()];
+    let mut status_values = BTreeMap::new();
+    let mut counts = Counts {
+        input_rows: frame.len() as u64,
+        blank_rows: t.blank_rows + t.empty_lines,
+        ..Counts::default()
+    };
+    if let Some(sc) = status_col {
+        for (i, r) in t.rows.iter().enumerate() {
+            let v = &r.cells[sc];
+            *status_values.entry(v.clone()).or_insert(0) += 1;
+            if closed.contains(&v.to_lowercase()) {
+                excluded[i] = Some(format!("closed ({}={v})", t.header[sc]));
+                counts.excluded_closed += 1;
+            }
+        }
+    }
+    let mut problems = Problems::new();
+    let mut for_cause: HashMap<usize, String> = HashMap::new();
+    for l in &p.exclude {
+        match index.get(l.id.as_str()) {
+            None => problems.push(format!(
+                "--exclude: outlet `{}` is not in {name}",
+                l.id
+            )),
+            Some(&i) => {
+                if excluded[i].is_none() {
+                    excluded[i] = Some(l.reason.clone());
+                    counts.excluded_listed += 1;
+                }
+            }
+        }
+    }
+    for l in &p.include {
+        match index.get(l.id.as_str()) {
+            None => problems.push(format!("--include: outlet `{}` is not in {name}", l.id)),
+            Some(&i) => {
+                if let Some(why) = &excluded[i] {
+                    problems.push(format!(
+                        "--include: outlet `{}` ({name}:{}) is excluded: {why}",
+                        l.id, t.rows[i].line
+                    ));
+                } else {
+                    for_cause.insert(i, l.reason.clone());
+                }
+            }
+        }
+    }
+    problems.into_result("an outlet chosen for cause must be an open outlet of the frame")?;
+
+    // Visits earlier in the cycle.
+    let mut visits: HashMap<usize, u32> = HashMap::new();
+    let mut visited_not_in_frame = Vec::new();
+    for v in &p.visited {
+        for id in &v.ids {
+            match index.get(id.as_str()) {
+                Some(&i) => *visits.entry(i).or_insert(0) += 1,
+                None => visited_not_in_frame.push(id.clone()),
+            }
+        }
+    }
+    visited_not_in_frame.sort();
+    visited_not_in_frame.dedup();
+
+    // Candidates by stratum; strata keys and sizes checked for eligible rows.
+    let mut prngen = PrnGen::new(seed, Domain::Outlet);
+    let mut by_stratum: BTreeMap<String, (Vec<Candidate>, Vec<Candidate>, u64)> = BTreeMap::new();
+    let mut problems = Problems::new();
+    for (i, r) in t.rows.iter().enumerate() {
+        let key = if strata_cols.is_empty() {
+            ALL.to_string()
+        } else {
+            let parts: Vec<&str> = strata_cols.iter().map(|&c| r.cells[c].as_str()).collect();
+            for (&c, v) in strata_cols.iter().zip(&parts) {
+                if v.is_empty() && excluded[i].is_none() {
+                    problems.push(format!(
+                        "{name}:{}:{}: column {}: empty stratum value",
+                        r.line,
+                        c + 1,
+                        t.header[c]
+                    ));
+                }
+            }
+            parts.join("/")
+        };
+        let entry = by_stratum.entry(key).or_default();
+        entry.2 += 1;
+        if excluded[i].is_some() {
+            continue;
+        }
+        let size = match size_col {
+            None => None,
+            Some(c) => match pps::parse_size(&r.cells[c]) {
+                Ok(v) => Some(v),
+                Err(e) => {
+                    problems.push(format!(
+                        "{name}:{}:{}: column {}: {e}",
+                        r.line,
+                        c + 1,
+                        t.header[c]
+                    ));
+                    None
+                }
+            },
+        };
+        let cand = Candidate {
+            row: i,
+            id: frame.id(i).to_string(),
+            prn: prngen.prn(frame.id(i)),
+            visits: visits.get(&i).copied().unwrap_or(0),
+            size,
+            sort: sort_col.map(|c| SortKey::parse(&r.cells[c])),
+            for_cause: for_cause.get(&i).cloned(),
+        };
+        if cand.for_cause.is_some() {
+            entry.0.push(cand);
+        } else {
+            entry.1.push(cand);
+        }
+    }
+    problems.into_result(
+        "every eligible outlet needs a stratum value and, for pps, a positive size; fix the cells or exclude the outlets with --exclude",
+    )?;
+
+    // Size.
+    let x: u64 = by_stratum.values().map(|(c, pool, _)| (c.len() + pool.len()) as u64).sum();
+    if x == 0 {
+        return Err(Error::data(format!(
+            "{name}: no eligible outlets ({} rows, {} closed, {} excluded)",
+            counts.input_rows, counts.excluded_closed, counts.excluded_listed
+        )));
+    }
+    let census = p.all && p.stage != Stage::Surveillance;
+    let (rule, formula, rule_n) = if p.all && p.stage == Stage::Surveillance {
+        (
+            "all outlets, 30 % per surveillance year".to_string(),
+            format!("⌈30 %·{x}⌉"),
+            sizing::thirty_percent(x),
+        )
+    } else if census {
+        ("all outlets (census)".to_string(), format!("{x}"), x)
+    } else {
+        (
+            format!("IAF MD 1 square-root rule, {} stage", p.stage.as_str()),
+            p.stage.formula(x),
+            sizing::outlet_rule(p.stage, x),
+        )
+    };
+    let requested_n = match p.n {
+        None => rule_n,
+        Some(n) if n < rule_n => {
+            return Err(Error::usage(format!(
+                "--n {n} is below the rule's minimum {rule_n} ({formula} for {x} eligible outlets); the rule may be raised, never lowered"
+            )));
+        }
+        Some(n) if n > x => {
+            return Err(Error::usage(format!(
+                "--n {n} is more than the {x} eligible outlets; use --all to visit every outlet"
+            )));
+        }
+        Some(n) if n > rule_n && p.reason.as_deref().unwrap_or("").trim().is_empty() => {
+            return Err(Error::usage(format!(
+                "--n {n} raises the rule's {rule_n} ({formula}); say why with --reason \"…\" (it goes into the 抽样说明)"
+            )));
+        }
+        Some(n) => n,
+    };
+    let min_per = p.min_per_stratum.unwrap_or(if strata_cols.is_empty() { 0 } else { 1 });
+    let sizes: Vec<(String, u64)> = by_stratum
+        .iter()
+        .map(|(k, (c, pool, _))| (k.clone(), (c.len() + pool.len()) as u64))
+        .collect();
+    let alloc = if census {
+        sizes.iter().map(|(_, s)| *s).collect()
+    } else {
+        sizing::allocate(&sizes, requested_n, &p.allocation, min_per)?
+    };
+
+    // Draw each stratum.
+    let mut rows = Vec::new();
+    let mut strata = Vec::new();
+    for ((key, (certain, pool, nrows)), n_h) in by_stratum.into_iter().zip(alloc) {
+        let c_h = certain.len() as u64;
+        let m = n_h.saturating_sub(c_h).min(pool.len() as u64);
+        let eligible = c_h + pool.len() as u64;
+        let drawn = sampling::draw_stratum(
+            seed,
+            StratumDraw {
+                name: &key,
+                method: p.method,
+                certain,
+                pool,
+                m,
+                reserve: p.reserve,
+                census,
+            },
+        );
+        let mut info = StratumInfo {
+            name: key.clone(),
+            rows: nrows,
+            eligible,
+            allocated: n_h,
+            certainty: 0,
+            selected: 0,
+            reserve: 0,
+        };
+        for (_, r) in drawn {
+            match r.role {
+                Role::Certainty => info.certainty += 1,
+                Role::Selected => info.selected += 1,
+                Role::Reserve => info.reserve += 1,
+            }
+            rows.push(r);
+        }
+        strata.push(info);
+    }
+    for s in &strata {
+        counts.certainty += s.certainty;
+        counts.selected += s.selected;
+        counts.reserve += s.reserve;
+    }
+    counts.not_selected = counts.input_rows
+        - counts.certainty
+        - counts.selected
+        - counts.reserve
+        - counts.excluded_closed
+        - counts.excluded_listed;
+    debug_assert!(counts.adds_up());
+
+    let for_cause_n = for_cause.len() as u64;
+    let n = counts.certainty + counts.selected;
+    let random = counts.selected;
+    if !census && 4 * random < n {
+        let need = (4 * for_cause_n).div_ceil(3);
+        return Err(Error::usage(format!(
+            "only {random} of the {n} sampled outlets would be drawn at random; at least 25 % must be random (IAF MD 1)\nhint: raise the size with --n {need} --reason \"…\", or choose fewer outlets for cause"
+        )));
+    }
+
+    let exclusions = t
+        .rows
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| {
+            excluded[i].as_ref().map(|why| Exclusion {
+                id: frame.id(i).to_string(),
+                line: r.line,
+                reason: why.clone(),
+            })
+        })
+        .collect();
+    Ok(Draw {
+        rows,
+        strata,
+        size: SizeInfo {
+            x,
+            rule,
+            formula,
+            rule_n,
+            requested_n,
+            reason: p.reason.clone().filter(|r| !r.trim().is_empty()),
+            n,
+            certainty: counts.certainty,
+            random,
+        },
+        counts,
+        exclusions,
+        status_values,
+        status_col: status_col.map(|c| t.header[c].clone()),
+        visits_in_frame: visits.len() as u64,
+        visited_not_in_frame,
+        min_per_stratum: min_per,
+    })
+}

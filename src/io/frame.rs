@@ -1,0 +1,175 @@
+//! A sampling frame: a table whose rows are units with unique, non-empty ids.
+//!
+//! Invariant: a [`Frame`] exists only when every row has an id and no id occurs twice; the
+//! errors otherwise name every offending line. Columns are found by the name the user gives
+//! or by a list of common English and Chinese headers.
+
+use std::collections::HashMap;
+
+use super::table::RawTable;
+use crate::error::{Error, Problems, Result};
+
+/// Header names recognised as the outlet id, in order of preference.
+pub const OUTLET_ID_ALIASES: &[&str] = &[
+    "outlet_id",
+    "网点编号",
+    "网点代码",
+    "网点编码",
+    "网点id",
+    "门店编号",
+    "门店代码",
+    "服务网点编号",
+    "outlet_code",
+    "outlet",
+    "id",
+    "编号",
+    "代码",
+    "code",
+];
+
+/// Header names recognised as an outlet status column.
+pub const STATUS_ALIASES: &[&str] = &["status", "状态", "营业状态", "网点状态"];
+
+/// Status values that mean the outlet is closed (compared trimmed, ASCII case-insensitive).
+pub const DEFAULT_CLOSED: &[&str] = &["closed", "停业", "关闭", "注销"];
+
+/// A validated frame.
+#[derive(Debug, Clone)]
+pub struct Frame {
+    pub table: RawTable,
+    pub id_col: usize,
+}
+
+impl Frame {
+    /// Builds a frame with its id column chosen by `id_col` or the aliases.
+    pub fn new(table: RawTable, id_col: Option<&str>, aliases: &[&str]) -> Result<Frame> {
+        let id = find_column(&table, id_col, aliases, "--id-col", "the unit id")?
+            .expect("required column");
+        let frame = Frame { table, id_col: id };
+        frame.check_ids()?;
+        Ok(frame)
+    }
+
+    pub fn id(&self, row: usize) -> &str {
+        &self.table.rows[row].cells[self.id_col]
+    }
+
+    pub fn len(&self) -> usize {
+        self.table.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.table.rows.is_empty()
+    }
+
+    pub fn id_name(&self) -> &str {
+        &self.table.header[self.id_col]
+    }
+
+    /// Row index by id.
+    pub fn index(&self) -> HashMap<&str, usize> {
+        (0..self.len()).map(|i| (self.id(i), i)).collect()
+    }
+
+    fn check_ids(&self) -> Result<()> {
+        let name = self.table.name();
+        let col = self.id_col + 1;
+        let header = self.id_name();
+        let mut problems = Problems::new();
+        let mut seen: HashMap<&str, Vec<u64>> = HashMap::new();
+        let mut order = Vec::new();
+        for r in &self.table.rows {
+            let id = r.cells[self.id_col].as_str();
+            if id.is_empty() {
+                problems.push(format!("{name}:{}:{col}: column {header}: empty id", r.line));
+                continue;
+            }
+            let e = seen.entry(id).or_default();
+            if e.is_empty() {
+                order.push(id);
+            }
+            e.push(r.line);
+        }
+        for id in order {
+            let lines = &seen[id];
+            if lines.len() > 1 {
+                let l: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+                problems.push(format!(
+                    "{name}:{}:{col}: column {header}: id `{id}` occurs {} times, on lines {}",
+                    lines[0],
+                    lines.len(),
+                    l.join(", ")
+                ));
+            }
+        }
+        problems.into_result(
+            "every unit needs its own id; remove duplicated rows or correct the ids, then run again",
+        )
+    }
+
+    /// The canonical frame: header and rows, cells trimmed, rows sorted by id (bytewise),
+    /// written as CSV with LF endings. Re-saving the list in another encoding, delimiter or
+    /// as xlsx does not change it; changing any cell does.
+    pub fn canonical_csv(&self) -> Vec<u8> {
+        let mut order: Vec<usize> = (0..self.len()).collect();
+        order.sort_by(|&a, &b| self.id(a).as_bytes().cmp(self.id(b).as_bytes()));
+        let mut w = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_writer(Vec::new());
+        w.write_record(&self.table.header).expect("write to memory");
+        for i in order {
+            w.write_record(&self.table.rows[i].cells).expect("write to memory");
+        }
+        w.into_inner().expect("flush to memory")
+    }
+}
+
+/// Normalises a header for matching: trimmed, ASCII lower case.
+fn norm(s: &str) -> String {
+    s.trim().to_ascii_lowercase()
+}
+
+/// Finds a column by the name the user gave (`flag`), or else by the first alias present.
+///
+/// A name that is not in the header is an error listing the header. Returns `Ok(None)` when
+/// nothing was asked and no alias matched, unless the column is required (`what` is then
+/// used in the message).
+pub fn find_column(
+    table: &RawTable,
+    requested: Option<&str>,
+    aliases: &[&str],
+    flag: &str,
+    what: &str,
+) -> Result<Option<usize>> {
+    let header = &table.header;
+    let position = |n: &str| header.iter().position(|h| norm(h) == norm(n));
+    if let Some(req) = requested {
+        return match position(req) {
+            Some(i) => Ok(Some(i)),
+            None => Err(Error::data(format!(
+                "{}:1: {flag} `{req}`: no such column; the header has: {}",
+                table.name(),
+                header.join(", ")
+            ))),
+        };
+    }
+    for a in aliases {
+        if let Some(i) = position(a) {
+            return Ok(Some(i));
+        }
+    }
+    if what.is_empty() {
+        return Ok(None);
+    }
+    Err(Error::data(format!(
+        "{}:1: no column for {what}; looked for {}; the header has: {}\nhint: name the column with {flag}",
+        table.name(),
+        aliases.join(", "),
+        header.join(", ")
+    )))
+}
+
+/// Finds a column the user named (`--strata`, `--size-col` …); it must exist.
+pub fn named_column(table: &RawTable, name: &str, flag: &str) -> Result<usize> {
+    Ok(find_column(table, Some(name), &[], flag, "")?.expect("requested column"))
+}

@@ -1,0 +1,86 @@
+//! manifest.json: what a reviewer needs to re-derive a draw and check it.
+//!
+//! Fields are in a fixed order (struct order, ordered maps) so the bytes are deterministic.
+//! `drawn_on` and `drawn_by` are the only fields allowed to differ between two runs of the
+//! same draw; `verify` ignores them.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::draw::{Counts, OutletParams, SizeInfo, StratumInfo};
+use crate::error::{Error, Result};
+use crate::io::table::{Format, ReadOptions};
+
+/// The manifest format tag; bump it when a field changes meaning.
+pub const FORMAT: &str = "svcaudit-manifest/1";
+
+/// The frame as read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FrameInfo {
+    /// Path relative to the output folder.
+    pub path: String,
+    pub format: Format,
+    pub encoding: String,
+    pub delimiter: Option<String>,
+    pub sheet: Option<String>,
+    pub sha256_bytes: String,
+    pub sha256_canonical: String,
+    pub columns: Vec<String>,
+    pub id_column: String,
+    pub rows: u64,
+    pub read: ReadOptions,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub format: String,
+    pub tool: String,
+    pub tool_version: String,
+    pub algorithm: String,
+    pub kind: String,
+    pub seed: String,
+    pub seed_commitment: String,
+    /// Whether `--seed-commitment` was given and matched.
+    pub commitment_checked: bool,
+    pub drawn_on: String,
+    pub drawn_by: String,
+    pub frame: FrameInfo,
+    pub parameters: OutletParams,
+    pub size: SizeInfo,
+    pub strata: Vec<StratumInfo>,
+    pub counts: Counts,
+    /// Output file name → SHA-256 of its bytes.
+    pub outputs: BTreeMap<String, String>,
+    /// The command as given, for the record (not compared by verify).
+    pub command: String,
+}
+
+impl Manifest {
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut v = serde_json::to_vec_pretty(self).expect("manifest serialises");
+        v.push(b'\n');
+        v
+    }
+
+    pub fn load(path: &Path) -> Result<Manifest> {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, "read the manifest", &e))?;
+        let m: Manifest = serde_json::from_slice(&bytes).map_err(|e| {
+            Error::data(format!(
+                "{}:{}:{}: not a svcaudit manifest: {e}",
+                path.display(),
+                e.line(),
+                e.column()
+            ))
+        })?;
+        if m.format != FORMAT {
+            return Err(Error::data(format!(
+                "{}: manifest format `{}` is not one this version reads ({FORMAT})",
+                path.display(),
+                m.format
+            )));
+        }
+        Ok(m)
+    }
+}

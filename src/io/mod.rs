@@ -1,0 +1,8 @@
+//! The only part of the crate that touches files: readers, writers and the manifest.
+
+pub mod frame;
+pub mod lists;
+pub mod manifest;
+pub mod output;
+pub mod table;
+pub mod xlsx;

@@ -1,0 +1,350 @@
+//! Reading a table from what applicants really send: CSV/TSV in UTF-8 (with or without BOM),
+//! UTF-16 with BOM (Excel "Unicode text"), GBK/GB18030, or `.xlsx`.
+//!
+//! Invariant: every physical line (CSV) or sheet row (xlsx) after the header is either a
+//! [`RawRow`] or counted in [`RawTable::blank_rows`]; a row with too many or too few fields is
+//! an error naming its line, never dropped. Line numbers are what an editor or Excel shows,
+//! the header being line 1 of a CSV.
+
+use std::path::{Path, PathBuf};
+
+use encoding_rs::Encoding;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Problems, Result};
+
+/// How to read a table.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadOptions {
+    /// An encoding label (`utf-8`, `gbk`, `gb18030`, `utf-16le` …); `None` detects it.
+    pub encoding: Option<String>,
+    /// The xlsx sheet by name; `None` takes the first sheet.
+    pub sheet: Option<String>,
+}
+
+/// The file format that was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Csv,
+    Xlsx,
+}
+
+/// One data row with its physical line (CSV) or sheet row number (xlsx).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawRow {
+    pub line: u64,
+    pub cells: Vec<String>,
+}
+
+/// A decoded table: trimmed header and rows, plus what is needed to describe the file.
+#[derive(Debug, Clone)]
+pub struct RawTable {
+    pub path: PathBuf,
+    pub format: Format,
+    /// The encoding actually used (`UTF-8`, `GB18030`, `UTF-16LE` …); `xlsx` for workbooks.
+    pub encoding: String,
+    pub had_bom: bool,
+    /// The delimiter of a CSV (`,`, `;`, tab or `|`).
+    pub delimiter: Option<char>,
+    pub sheet: Option<String>,
+    pub header: Vec<String>,
+    pub rows: Vec<RawRow>,
+    /// Rows whose every cell is empty (e.g. `,,,,` or an empty sheet row), skipped and counted.
+    pub blank_rows: u64,
+    /// Completely empty lines, skipped and counted.
+    pub empty_lines: u64,
+    /// SHA-256 (hex) of the file's bytes.
+    pub sha256: String,
+}
+
+impl RawTable {
+    /// The file name as shown in messages.
+    pub fn name(&self) -> String {
+        display_name(&self.path)
+    }
+}
+
+/// The path as written in error messages.
+pub fn display_name(path: &Path) -> String {
+    path.display().to_string()
+}
+
+/// Reads a table, choosing CSV or xlsx by the file's first bytes (a zip is a workbook).
+pub fn read_table(path: &Path, opts: &ReadOptions) -> Result<RawTable> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, "read the file", &e))?;
+    read_table_bytes(path, &bytes, opts)
+}
+
+/// Like [`read_table`] on bytes already in memory; `path` is used for messages.
+pub fn read_table_bytes(path: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<RawTable> {
+    let sha256 = crate::seed::sha256_hex(bytes);
+    if bytes.starts_with(b"PK\x03\x04") {
+        return super::xlsx::read_xlsx(path, bytes, opts, sha256);
+    }
+    if opts.sheet.is_some() {
+        return Err(Error::usage(format!(
+            "{}: --sheet applies to .xlsx workbooks, and this file is not one",
+            display_name(path)
+        )));
+    }
+    let (text, encoding, had_bom) = decode(path, bytes, opts.encoding.as_deref())?;
+    parse_csv(path, &text, encoding, had_bom, sha256)
+}
+
+/// Decodes bytes to text: a BOM wins, then valid UTF-8, then GB18030 (a superset of GBK and
+/// GB2312). A forced `label` is used as is. Undecodable bytes are an error naming the line.
+pub fn decode(path: &Path, bytes: &[u8], label: Option<&str>) -> Result<(String, String, bool)> {
+    let name = display_name(path);
+    let forced = match label {
+        None => None,
+        Some(l) => Some(Encoding::for_label(l.trim().as_bytes()).ok_or_else(|| {
+            Error::usage(format!(
+                "--encoding: unknown encoding `{l}`; use utf-8, gbk, gb18030 or utf-16le"
+            ))
+        })?),
+    };
+    let (bom_enc, bom_len) = match Encoding::for_bom(bytes) {
+        Some((e, n)) => (Some(e), n),
+        None => (None, 0),
+    };
+    let enc = match (forced, bom_enc) {
+        (Some(f), _) => f,
+        (None, Some(b)) => b,
+        (None, None) => {
+            if std::str::from_utf8(bytes).is_ok() {
+                encoding_rs::UTF_8
+            } else {
+                encoding_rs::GB18030
+            }
+        }
+    };
+    let body = if bom_enc == Some(enc) {
+        &bytes[bom_len..]
+    } else {
+        bytes
+    };
+    let (text, had_errors) = enc.decode_without_bom_handling(body);
+    if had_errors {
+        // Find the first line that does not decode, for the message.
+        let mut line = 1u64;
+        let mut bad_line = None;
+        for chunk in body.split(|&b| b == b'\n') {
+            let (_, errs) = enc.decode_without_bom_handling(chunk);
+            if errs {
+                bad_line = Some(line);
+                break;
+            }
+            line += 1;
+        }
+        let at = bad_line.map(|l| format!(":{l}")).unwrap_or_default();
+        return Err(Error::data(format!(
+            "{name}{at}: the file is not valid {} text\nhint: save it as CSV UTF-8 (or pass --encoding with its real encoding, e.g. --encoding gbk)",
+            enc.name()
+        )));
+    }
+    Ok((text.into_owned(), enc.name().to_string(), bom_len > 0))
+}
+
+/// Picks the delimiter that occurs most often in the first line outside quotes
+/// (candidates `,`, tab, `;`, `|`; comma on a tie or when none occurs).
+pub fn sniff_delimiter(text: &str) -> u8 {
+    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let mut counts = [0usize; 4];
+    let cands = [b',', b'\t', b';', b'|'];
+    let mut in_quotes = false;
+    for b in first.bytes() {
+        if b == b'"' {
+            in_quotes = !in_quotes;
+        } else if !in_quotes {
+            if let Some(i) = cands.iter().position(|&c| c == b) {
+                counts[i] += 1;
+            }
+        }
+    }
+    let mut best = 0;
+    for i in 1..4 {
+        if counts[i] > counts[best] {
+            best = i;
+        }
+    }
+    cands[best]
+}
+
+fn parse_csv(
+    path: &Path,
+    text: &str,
+    encoding: String,
+    had_bom: bool,
+    sha256: String,
+) -> Result<RawTable> {
+    let name = display_name(path);
+    let delim = sniff_delimiter(text);
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delim)
+        .from_reader(text.as_bytes());
+    let mut header: Option<Vec<String>> = None;
+    let mut rows = Vec::new();
+    let mut blank_rows = 0u64;
+    let mut problems = Problems::new();
+    let mut record = csv::StringRecord::new();
+    loop {
+        match rdr.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                return Err(Error::data(format!(
+                    "{name}:{line}: cannot parse CSV: {e}\nhint: check for an unbalanced quote (\") on or before this line"
+                )));
+            }
+        }
+        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        let cells: Vec<String> = record.iter().map(|c| c.trim().to_string()).collect();
+        if cells.iter().all(|c| c.is_empty()) {
+            if header.is_some() {
+                blank_rows += 1;
+            }
+            continue;
+        }
+        match &header {
+            None => header = Some(clean_header(cells)),
+            Some(h) => {
+                if let Some(cells) = fit_row(&name, line, h, cells, &mut problems) {
+                    rows.push(RawRow { line, cells });
+                }
+            }
+        }
+    }
+    problems.into_result(
+        "every row must have as many fields as the header; quote cells that contain the delimiter",
+    )?;
+    let Some(header) = header else {
+        return Err(Error::data(format!(
+            "{name}: the file is empty (no header row)\nhint: the first line must name the columns, e.g. 网点编号,网点名称,省份,城市"
+        )));
+    };
+    // Completely empty lines, which the CSV parser skips without a record. (An empty line
+    // inside a quoted multi-line cell is counted here too; such cells are rare in lists.)
+    let total_lines = count_lines(text);
+    let empty_lines = text
+        .split('\n')
+        .take(total_lines as usize)
+        .filter(|l| l.trim_end_matches('\r').is_empty())
+        .count() as u64;
+    Ok(RawTable {
+        path: path.to_path_buf(),
+        format: Format::Csv,
+        encoding,
+        had_bom,
+        delimiter: Some(delim as char),
+        sheet: None,
+        header,
+        rows,
+        blank_rows,
+        empty_lines,
+        sha256,
+    })
+}
+
+/// Physical lines in the text (a final line without newline counts).
+fn count_lines(text: &str) -> u64 {
+    let n = text.bytes().filter(|&b| b == b'\n').count() as u64;
+    if text.ends_with('\n') || text.is_empty() {
+        n
+    } else {
+        n + 1
+    }
+}
+
+/// Trims header names and drops a BOM that survived (e.g. a BOM inside an xlsx cell).
+pub fn clean_header(cells: Vec<String>) -> Vec<String> {
+    cells
+        .into_iter()
+        .map(|c| c.trim_start_matches('\u{feff}').trim().to_string())
+        .collect()
+}
+
+/// Checks a row's field count against the header. Missing trailing fields are an error;
+/// extra trailing fields are accepted only when empty (Excel writes trailing delimiters).
+pub fn fit_row(
+    name: &str,
+    line: u64,
+    header: &[String],
+    mut cells: Vec<String>,
+    problems: &mut Problems,
+) -> Option<Vec<String>> {
+    let want = header.len();
+    if cells.len() > want && cells[want..].iter().all(|c| c.is_empty()) {
+        cells.truncate(want);
+    }
+    if cells.len() != want {
+        problems.push(format!(
+            "{name}:{line}: {} fields, but the header has {want} columns",
+            cells.len()
+        ));
+        return None;
+    }
+    Some(cells)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(bytes: &[u8]) -> Result<RawTable> {
+        read_table_bytes(Path::new("t.csv"), bytes, &ReadOptions::default())
+    }
+
+    #[test]
+    fn utf8_bom_gbk_and_crlf_read_the_same() {
+        let utf8 = "网点编号,网点名称\n1001, 广州天河 \n1002,深圳南山\n";
+        let a = read(utf8.as_bytes()).unwrap();
+        let mut bom = b"\xEF\xBB\xBF".to_vec();
+        bom.extend_from_slice(utf8.as_bytes());
+        let b = read(&bom).unwrap();
+        let (gbk, _, _) = encoding_rs::GBK.encode(&utf8.replace('\n', "\r\n"));
+        let c = read(&gbk).unwrap();
+        assert_eq!(a.header, vec!["网点编号", "网点名称"]);
+        assert_eq!(a.rows[0].cells, vec!["1001", "广州天河"]);
+        assert_eq!(a.rows, b.rows);
+        assert_eq!(a.rows, c.rows);
+        assert!(b.had_bom);
+        assert_eq!(c.encoding, "gb18030");
+    }
+
+    #[test]
+    fn line_numbers_are_physical_and_blank_rows_counted() {
+        let t = read(b"id;name\n\n1;a\n;\n2;\"b\nc\"\n3;d\n").unwrap();
+        assert_eq!(t.delimiter, Some(';'));
+        let lines: Vec<u64> = t.rows.iter().map(|r| r.line).collect();
+        assert_eq!(lines, vec![3, 5, 7]);
+        assert_eq!(t.blank_rows, 1);
+        assert_eq!(t.empty_lines, 1);
+    }
+
+    #[test]
+    fn wrong_field_counts_are_listed() {
+        let e = read(b"id,name\n1,a,b\n2\n3,c,\n").unwrap_err();
+        assert_eq!(
+            e.message,
+            "t.csv:2: 3 fields, but the header has 2 columns\nt.csv:3: 1 fields, but the header has 2 columns\nhint: every row must have as many fields as the header; quote cells that contain the delimiter"
+        );
+    }
+
+    #[test]
+    fn undecodable_bytes_name_the_line() {
+        let e = read_table_bytes(
+            Path::new("t.csv"),
+            b"id\n1\n\xff\xff\n",
+            &ReadOptions {
+                encoding: Some("utf-8".into()),
+                sheet: None,
+            },
+        )
+        .unwrap_err();
+        assert!(e.message.starts_with("t.csv:3: the file is not valid UTF-8 text"), "{}", e.message);
+    }
+}

@@ -1,0 +1,202 @@
+//! Reading `.xlsx` workbooks with calamine, cells as Excel shows them.
+//!
+//! An integer-valued number is `1001`, not `1001.0`; other numbers get at most 15
+//! significant digits, as Excel displays them; dates are ISO dates (`2025-03-01`, with the
+//! time when it is not midnight). Row numbers are the sheet's own row numbers.
+
+use std::io::Cursor;
+use std::path::Path;
+
+use calamine::{Data, Reader, Xlsx};
+
+use super::table::{Format, RawRow, RawTable, ReadOptions, clean_header, display_name, fit_row};
+use crate::error::{Error, Problems, Result};
+
+pub fn read_xlsx(path: &Path, bytes: &[u8], opts: &ReadOptions, sha256: String) -> Result<RawTable> {
+    let name = display_name(path);
+    let mut wb = Xlsx::new(Cursor::new(bytes)).map_err(|e| {
+        Error::data(format!(
+            "{name}: not a readable .xlsx workbook: {e}\nhint: open it in Excel and save it again as .xlsx, or export it as CSV UTF-8"
+        ))
+    })?;
+    let sheets = wb.sheet_names();
+    let sheet = match &opts.sheet {
+        Some(s) => {
+            if !sheets.iter().any(|n| n == s) {
+                return Err(Error::data(format!(
+                    "{name}: no sheet named `{s}`; the workbook has: {}",
+                    sheets.join(", ")
+                )));
+            }
+            s.clone()
+        }
+        None => sheets
+            .first()
+            .cloned()
+            .ok_or_else(|| Error::data(format!("{name}: the workbook has no sheets")))?,
+    };
+    let range = wb.worksheet_range(&sheet).map_err(|e| {
+        Error::data(format!("{name}: cannot read sheet `{sheet}`: {e}"))
+    })?;
+    let (row0, col0) = range.start().unwrap_or((0, 0));
+    let mut header: Option<Vec<String>> = None;
+    let mut rows = Vec::new();
+    let mut blank_rows = 0u64;
+    let mut problems = Problems::new();
+    for (i, row) in range.rows().enumerate() {
+        let line = row0 as u64 + i as u64 + 1;
+        let mut cells = Vec::with_capacity(row.len());
+        for (j, cell) in row.iter().enumerate() {
+            match cell_text(cell) {
+                Ok(t) => cells.push(t),
+                Err(what) => {
+                    problems.push(format!(
+                        "{name}:{line}:{}: cell {}{line} holds {what}",
+                        col0 as usize + j + 1,
+                        column_letters(col0 as usize + j)
+                    ));
+                    cells.push(String::new());
+                }
+            }
+        }
+        if cells.iter().all(|c| c.is_empty()) {
+            if header.is_some() {
+                blank_rows += 1;
+            }
+            continue;
+        }
+        match &header {
+            None => {
+                // Trailing empty header cells beyond the last named column are not columns.
+                while cells.last().is_some_and(|c| c.is_empty()) {
+                    cells.pop();
+                }
+                header = Some(clean_header(cells));
+            }
+            Some(h) => {
+                if let Some(cells) = fit_row(&name, line, h, cells, &mut problems) {
+                    rows.push(RawRow { line, cells });
+                }
+            }
+        }
+    }
+    problems.into_result("fix these cells in the workbook (an error value such as #N/A cannot be read)")?;
+    let Some(header) = header else {
+        return Err(Error::data(format!(
+            "{name}: sheet `{sheet}` is empty (no header row)"
+        )));
+    };
+    Ok(RawTable {
+        path: path.to_path_buf(),
+        format: Format::Xlsx,
+        encoding: "xlsx".into(),
+        had_bom: false,
+        delimiter: None,
+        sheet: Some(sheet),
+        header,
+        rows,
+        blank_rows,
+        empty_lines: 0,
+        sha256,
+    })
+}
+
+/// A cell as Excel shows it, or what is wrong with it.
+fn cell_text(cell: &Data) -> std::result::Result<String, String> {
+    Ok(match cell {
+        Data::Empty => String::new(),
+        Data::String(s) => s.trim().to_string(),
+        Data::Int(i) => i.to_string(),
+        Data::Float(f) => excel_number(*f),
+        Data::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
+        Data::DateTime(dt) => {
+            if dt.is_duration() {
+                excel_number(dt.as_f64())
+            } else {
+                let (y, mo, d, h, mi, s, _ms) = dt.to_ymd_hms_milli();
+                if (h, mi, s) == (0, 0, 0) {
+                    format!("{y:04}-{mo:02}-{d:02}")
+                } else {
+                    format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}")
+                }
+            }
+        }
+        Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+        Data::Error(e) => return Err(format!("the error value {e}")),
+    })
+}
+
+/// A number as Excel displays it in a General cell: integers without a decimal point,
+/// others rounded to 15 significant digits without trailing zeros.
+pub fn excel_number(f: f64) -> String {
+    if !f.is_finite() {
+        return f.to_string();
+    }
+    if f.fract() == 0.0 && f.abs() < 1e15 {
+        return format!("{}", f as i64);
+    }
+    let s = format!("{:.14e}", f);
+    let (mant, exp) = s.split_once('e').expect("exponent form");
+    let exp: i32 = exp.parse().expect("exponent");
+    let neg = mant.starts_with('-');
+    let digits: String = mant.chars().filter(|c| c.is_ascii_digit()).collect();
+    let digits = digits.trim_end_matches('0');
+    let digits = if digits.is_empty() { "0" } else { digits };
+    let mut out = String::new();
+    if neg {
+        out.push('-');
+    }
+    if exp >= 0 {
+        let int_len = exp as usize + 1;
+        if digits.len() <= int_len {
+            out.push_str(digits);
+            out.push_str(&"0".repeat(int_len - digits.len()));
+        } else {
+            out.push_str(&digits[..int_len]);
+            out.push('.');
+            out.push_str(&digits[int_len..]);
+        }
+    } else {
+        out.push_str("0.");
+        out.push_str(&"0".repeat((-exp - 1) as usize));
+        out.push_str(digits);
+    }
+    out
+}
+
+/// `0 → A`, `25 → Z`, `26 → AA`.
+pub fn column_letters(mut col: usize) -> String {
+    let mut s = Vec::new();
+    loop {
+        s.push(b'A' + (col % 26) as u8);
+        if col < 26 {
+            break;
+        }
+        col = col / 26 - 1;
+    }
+    s.reverse();
+    String::from_utf8(s).expect("ascii")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_as_excel_shows_them() {
+        assert_eq!(excel_number(1001.0), "1001");
+        assert_eq!(excel_number(12.5), "12.5");
+        assert_eq!(excel_number(0.1 + 0.2), "0.3");
+        assert_eq!(excel_number(-0.000125), "-0.000125");
+        assert_eq!(excel_number(1.5e16), "15000000000000000");
+    }
+
+    #[test]
+    fn column_names() {
+        assert_eq!(column_letters(0), "A");
+        assert_eq!(column_letters(25), "Z");
+        assert_eq!(column_letters(26), "AA");
+        assert_eq!(column_letters(701), "ZZ");
+        assert_eq!(column_letters(702), "AAA");
+    }
+}

@@ -1,0 +1,19 @@
+//! svcaudit: the statistical and logistical heart of after-sales service certification audits
+//! (售后服务认证, GB/T 27922-2011): seeded, reproducible samples of outlets, their
+//! justification (抽样说明), and verification.
+//!
+//! Layout: `prn` is the only door to randomness; `sampling` holds one method per file;
+//! `sizing` the size rules and allocation; `draw` the outlet draw; `io` every file access;
+//! `report` the renderers; `cli` and `commands` the thin command-line layer.
+
+pub mod cli;
+pub mod commands;
+pub mod draw;
+pub mod error;
+pub mod io;
+pub mod model;
+pub mod prn;
+pub mod report;
+pub mod sampling;
+pub mod seed;
+pub mod sizing;

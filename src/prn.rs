@@ -1,0 +1,171 @@
+//! The only door to randomness on the selection path: permanent random numbers, `prn-v1`.
+//!
+//! Every unit of a frame gets a lottery number `u = PRN(seed, domain, unit_id)` in (0, 1),
+//! computed from ChaCha20 keyed by the seed and fed the unit's own id, never its position in
+//! the file. The exact byte layout is written down in `docs/ALGORITHM.md`, and
+//! `docs/prn_reference.py` is an independent implementation; the golden vectors in
+//! `tests/golden/prn_v1.csv` pin both.
+//!
+//! Invariant: nothing else in the crate draws random numbers for a sample. The function uses
+//! only the raw ChaCha20 keystream of `rand_chacha` (pinned exactly in Cargo.toml), so no
+//! upgrade of `rand` can change a drawn sample; a change to this module that alters any
+//! output is a new algorithm version, never an edit of `prn-v1`.
+//!
+//! References: D. J. Bernstein, "ChaCha, a variant of Salsa20" (2008); RFC 8439 (the block
+//! function); FIPS 180-4 (SHA-256); GB/T 10111-2008 and ISO 24153:2009 7.1.3 (a seeded,
+//! stated and reproducible random draw).
+
+use rand_chacha::ChaCha20Rng;
+use rand_chacha::rand_core::{Rng, SeedableRng};
+use sha2::{Digest, Sha256};
+
+use crate::seed::Seed;
+
+/// The name of the algorithm recorded in every manifest.
+pub const ALGORITHM: &str = "prn-v1";
+
+/// What a lottery number is for. Different domains give independent numbers from one seed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Domain {
+    /// Units of an outlet frame.
+    Outlet,
+    /// People in a customer frame.
+    Customer,
+    /// The random start of a systematic sample; the "id" is the stratum name.
+    SystematicStart,
+    /// The random start of a systematic πps sample; the "id" is the stratum name.
+    PpsStart,
+}
+
+impl Domain {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Domain::Outlet => "outlet",
+            Domain::Customer => "customer",
+            Domain::SystematicStart => "systematic-start",
+            Domain::PpsStart => "pps-start",
+        }
+    }
+}
+
+/// A unit's lottery number in its exact integer form.
+///
+/// `m` is the top 52 bits of the first 64-bit keystream word; `u = (2m + 1) / 2^53` is
+/// exactly representable in binary64 and lies strictly inside (0, 1). Ordering by `m` is
+/// ordering by `u`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Prn {
+    pub m: u64,
+}
+
+impl Prn {
+    /// The lottery number as a float in (0, 1); exact.
+    pub fn u(self) -> f64 {
+        (2 * self.m + 1) as f64 / (1u64 << 53) as f64
+    }
+
+    /// `⌊u·n⌋` computed exactly in integers: an integer in `[0, n)`, uniform up to 2⁻⁵².
+    pub fn start(self, n: u64) -> u64 {
+        (((2 * self.m + 1) as u128 * n as u128) >> 53) as u64
+    }
+
+    /// `⌊u·n⌋` for a 128-bit `n` (πps on scaled sizes); exact.
+    pub fn start_u128(self, n: u128) -> u128 {
+        // (2m+1) < 2^53 and n < 2^75 keeps the product below 2^128.
+        assert!(n < (1u128 << 75), "πps total out of range");
+        ((2 * self.m + 1) as u128 * n) >> 53
+    }
+}
+
+/// A keyed generator for one (seed, domain): computes the lottery number of any unit id.
+///
+/// Cheap to clone; each thread keeps its own.
+#[derive(Clone)]
+pub struct PrnGen {
+    rng: ChaCha20Rng,
+}
+
+impl PrnGen {
+    /// Keys ChaCha20 with `K = SHA-256("svcaudit/prn-v1" ‖ 0x00 ‖ domain ‖ 0x00 ‖ seed)`.
+    pub fn new(seed: &Seed, domain: Domain) -> Self {
+        PrnGen {
+            rng: ChaCha20Rng::from_seed(key(seed, domain)),
+        }
+    }
+
+    /// The lottery number of the unit with this id (the id is trimmed first).
+    pub fn prn(&mut self, unit_id: &str) -> Prn {
+        let e = encode_id(unit_id.trim().as_bytes());
+        let counter = u64::from_le_bytes(e[0..8].try_into().expect("8 bytes"));
+        let stream = u64::from_le_bytes(e[8..16].try_into().expect("8 bytes"));
+        self.rng.set_stream(stream);
+        self.rng.set_word_pos(counter as u128 * 16);
+        let x = self.rng.next_u64();
+        Prn { m: x >> 12 }
+    }
+}
+
+/// The 32-byte ChaCha20 key for a seed and domain.
+pub fn key(seed: &Seed, domain: Domain) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(b"svcaudit/prn-v1");
+    h.update([0u8]);
+    h.update(domain.as_str().as_bytes());
+    h.update([0u8]);
+    h.update(seed.canonical().as_bytes());
+    h.finalize().into()
+}
+
+/// The 16-byte ChaCha20 input (block counter ‖ stream) for a unit id.
+///
+/// Ids of at most 15 bytes are embedded as they are (zero-padded, length in the last byte),
+/// so distinct short ids never share an input; longer ids use the first 15 bytes of their
+/// SHA-256 and 0xFF as the last byte.
+pub fn encode_id(id: &[u8]) -> [u8; 16] {
+    let mut e = [0u8; 16];
+    if id.len() <= 15 {
+        e[..id.len()].copy_from_slice(id);
+        e[15] = id.len() as u8;
+    } else {
+        let d: [u8; 32] = Sha256::digest(id).into();
+        e[..15].copy_from_slice(&d[..15]);
+        e[15] = 0xFF;
+    }
+    e
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn u_is_strictly_inside_the_unit_interval() {
+        assert_eq!(Prn { m: 0 }.u(), 1.0 / (1u64 << 53) as f64);
+        let top = Prn { m: (1u64 << 52) - 1 };
+        assert!(top.u() < 1.0);
+        assert_eq!(top.start(10), 9);
+        assert_eq!(Prn { m: 0 }.start(10), 0);
+    }
+
+    #[test]
+    fn short_ids_are_embedded_long_ids_hashed() {
+        let e = encode_id(b"WD0001");
+        assert_eq!(&e[..6], b"WD0001");
+        assert_eq!(e[15], 6);
+        assert_eq!(encode_id(b"1234567890123456")[15], 0xFF);
+        assert_ne!(encode_id(b"a"), encode_id(b"a\0"));
+    }
+
+    #[test]
+    fn domains_and_seeds_separate() {
+        let s = Seed::parse("42").unwrap();
+        let a = PrnGen::new(&s, Domain::Outlet).prn("WD0001");
+        let b = PrnGen::new(&s, Domain::Customer).prn("WD0001");
+        let c = PrnGen::new(&Seed::parse("43").unwrap(), Domain::Outlet).prn("WD0001");
+        assert_ne!(a, b);
+        assert_ne!(a, c);
+        // Trimming and leading zeros of an integer seed do not matter.
+        let d = PrnGen::new(&Seed::parse(" 0042 ").unwrap(), Domain::Outlet).prn(" WD0001 ");
+        assert_eq!(a, d);
+    }
+}

@@ -1,0 +1,3 @@
+//! Renderers that turn results into documents people read.
+
+pub mod justification;
