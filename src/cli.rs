@@ -69,7 +69,11 @@ pub struct OutletArgs {
     pub strata: Vec<String>,
 
     /// How n is spread over strata: proportional, equal, or a CSV file of stratum,n.
-    #[arg(long, default_value = "proportional", value_name = "proportional|equal|FILE")]
+    #[arg(
+        long,
+        default_value = "proportional",
+        value_name = "proportional|equal|FILE"
+    )]
     pub allocation: String,
 
     /// Minimum sample per stratum (default 1 when stratified).

@@ -180,7 +180,13 @@ pub fn draw_outlets(frame: &Frame, seed: &Seed, p: &OutletParams) -> Result<Draw
         .iter()
         .map(|c| named_column(t, c, "--strata"))
         .collect::<Result<_>>()?;
-    let status_col = find_column(t, p.status_col.as_deref(), STATUS_ALIASES, "--status-col", "")?;
+    let status_col = find_column(
+        t,
+        p.status_col.as_deref(),
+        STATUS_ALIASES,
+        "--status-col",
+        "",
+    )?;
     let size_col = match (&p.size_col, p.method) {
         (Some(c), _) => Some(named_column(t, c, "--size-col")?),
         (None, Method::Pps) => {
@@ -202,7 +208,11 @@ pub fn draw_outlets(frame: &Frame, seed: &Seed, p: &OutletParams) -> Result<Draw
     let index = frame.index();
 
     // Eligibility: closed status, then the exclusion list.
-    let closed: HashSet<String> = p.closed_values.iter().map(|v| v.trim().to_lowercase()).collect();
+    let closed: HashSet<String> = p
+        .closed_values
+        .iter()
+        .map(|v| v.trim().to_lowercase())
+        .collect();
     let mut excluded: Vec<Option<String>> = vec![None; frame.len()];
     let mut status_values = BTreeMap::new();
     let mut counts = Counts {
@@ -224,10 +234,7 @@ pub fn draw_outlets(frame: &Frame, seed: &Seed, p: &OutletParams) -> Result<Draw
     let mut for_cause: HashMap<usize, String> = HashMap::new();
     for l in &p.exclude {
         match index.get(l.id.as_str()) {
-            None => problems.push(format!(
-                "--exclude: outlet `{}` is not in {name}",
-                l.id
-            )),
+            None => problems.push(format!("--exclude: outlet `{}` is not in {name}", l.id)),
             Some(&i) => {
                 if excluded[i].is_none() {
                     excluded[i] = Some(l.reason.clone());
@@ -328,7 +335,10 @@ pub fn draw_outlets(frame: &Frame, seed: &Seed, p: &OutletParams) -> Result<Draw
     )?;
 
     // Size.
-    let x: u64 = by_stratum.values().map(|(c, pool, _)| (c.len() + pool.len()) as u64).sum();
+    let x: u64 = by_stratum
+        .values()
+        .map(|(c, pool, _)| (c.len() + pool.len()) as u64)
+        .sum();
     if x == 0 {
         return Err(Error::data(format!(
             "{name}: no eligible outlets ({} rows, {} closed, {} excluded)",
@@ -370,7 +380,9 @@ pub fn draw_outlets(frame: &Frame, seed: &Seed, p: &OutletParams) -> Result<Draw
         }
         Some(n) => n,
     };
-    let min_per = p.min_per_stratum.unwrap_or(if strata_cols.is_empty() { 0 } else { 1 });
+    let min_per = p
+        .min_per_stratum
+        .unwrap_or(if strata_cols.is_empty() { 0 } else { 1 });
     let sizes: Vec<(String, u64)> = by_stratum
         .iter()
         .map(|(k, (c, pool, _))| (k.clone(), (c.len() + pool.len()) as u64))

@@ -141,7 +141,9 @@ mod tests {
     #[test]
     fn u_is_strictly_inside_the_unit_interval() {
         assert_eq!(Prn { m: 0 }.u(), 1.0 / (1u64 << 53) as f64);
-        let top = Prn { m: (1u64 << 52) - 1 };
+        let top = Prn {
+            m: (1u64 << 52) - 1,
+        };
         assert!(top.u() < 1.0);
         assert_eq!(top.start(10), 9);
         assert_eq!(Prn { m: 0 }.start(10), 0);

@@ -77,10 +77,12 @@ impl Seed {
 /// Lowercase hex of bytes.
 pub fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 /// Lowercase hex SHA-256 of bytes.
@@ -96,7 +98,10 @@ mod tests {
     fn canonical_forms() {
         assert_eq!(Seed::parse("0042").unwrap().canonical(), "42");
         assert_eq!(Seed::parse("000").unwrap().canonical(), "0");
-        assert_eq!(Seed::parse(" 春季审核 2026 ").unwrap().canonical(), "春季审核 2026");
+        assert_eq!(
+            Seed::parse(" 春季审核 2026 ").unwrap().canonical(),
+            "春季审核 2026"
+        );
         assert!(Seed::parse("  ").is_err());
         assert!(Seed::parse("a\tb").is_err());
     }

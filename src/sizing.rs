@@ -269,23 +269,48 @@ mod tests {
     #[test]
     fn proportional_largest_remainder() {
         // quotas 10·{50,30,20}/100 = 5,3,2 exactly
-        let a = allocate(&s(&[("a", 50), ("b", 30), ("c", 20)]), 10, &Allocation::Proportional, 0);
+        let a = allocate(
+            &s(&[("a", 50), ("b", 30), ("c", 20)]),
+            10,
+            &Allocation::Proportional,
+            0,
+        );
         assert_eq!(a.unwrap(), vec![5, 3, 2]);
         // quotas 7·{5,3,2}/10 = 3.5, 2.1, 1.4 → floors 3,2,1 (6) → +1 to a (remainder .5)
-        let a = allocate(&s(&[("a", 5), ("b", 3), ("c", 2)]), 7, &Allocation::Proportional, 0);
+        let a = allocate(
+            &s(&[("a", 5), ("b", 3), ("c", 2)]),
+            7,
+            &Allocation::Proportional,
+            0,
+        );
         assert_eq!(a.unwrap(), vec![4, 2, 1]);
     }
 
     #[test]
     fn minimum_and_cap() {
         // quotas 6·{97,2,1}/100 = 5.82, .12, .06; min 1 → 1,1,1 then 5.82 → total 6: a=4
-        let a = allocate(&s(&[("a", 97), ("b", 2), ("c", 1)]), 6, &Allocation::Proportional, 1);
+        let a = allocate(
+            &s(&[("a", 97), ("b", 2), ("c", 1)]),
+            6,
+            &Allocation::Proportional,
+            1,
+        );
         assert_eq!(a.unwrap(), vec![4, 1, 1]);
         // equal 9 over sizes 1, 10, 10: cap a at 1, excess to the others
-        let a = allocate(&s(&[("a", 1), ("b", 10), ("c", 10)]), 9, &Allocation::Equal, 1);
+        let a = allocate(
+            &s(&[("a", 1), ("b", 10), ("c", 10)]),
+            9,
+            &Allocation::Equal,
+            1,
+        );
         assert_eq!(a.unwrap(), vec![1, 4, 4]);
         // minimums above n raise the total
-        let a = allocate(&s(&[("a", 5), ("b", 5), ("c", 5)]), 2, &Allocation::Proportional, 1);
+        let a = allocate(
+            &s(&[("a", 5), ("b", 5), ("c", 5)]),
+            2,
+            &Allocation::Proportional,
+            1,
+        );
         assert_eq!(a.unwrap(), vec![1, 1, 1]);
     }
 

@@ -25,7 +25,12 @@ pub struct Drawn {
 }
 
 /// Reads the frame and draws; the whole pure part of a draw after argument resolution.
-pub fn read_and_draw(path: &Path, read: &ReadOptions, seed: &Seed, p: &OutletParams) -> Result<Drawn> {
+pub fn read_and_draw(
+    path: &Path,
+    read: &ReadOptions,
+    seed: &Seed,
+    p: &OutletParams,
+) -> Result<Drawn> {
     let table = read_table(path, read)?;
     let frame = Frame::new(table, p.id_col.as_deref(), OUTLET_ID_ALIASES)?;
     let draw = draw_outlets(&frame, seed, p)?;
@@ -49,7 +54,10 @@ pub fn outlets(a: OutletArgs) -> Result<()> {
             .map_err(|_| Error::usage(format!("--drawn-on `{d}`: write the date as YYYY-MM-DD")))?
             .format("%Y-%m-%d")
             .to_string(),
-        None => chrono::Local::now().date_naive().format("%Y-%m-%d").to_string(),
+        None => chrono::Local::now()
+            .date_naive()
+            .format("%Y-%m-%d")
+            .to_string(),
     };
     let drawn_by = a
         .drawn_by
@@ -136,7 +144,12 @@ fn params_from_args(a: &OutletArgs) -> Result<OutletParams> {
     p.n = a.n;
     p.reason = a.reason.clone();
     p.all = a.all;
-    p.strata = a.strata.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+    p.strata = a
+        .strata
+        .iter()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
     p.allocation = match a.allocation.as_str() {
         "proportional" => Allocation::Proportional,
         "equal" => Allocation::Equal,
@@ -156,7 +169,10 @@ fn params_from_args(a: &OutletArgs) -> Result<OutletParams> {
     p.closed_values = if a.closed_values.is_empty() {
         DEFAULT_CLOSED.iter().map(|s| s.to_string()).collect()
     } else {
-        a.closed_values.iter().map(|s| s.trim().to_string()).collect()
+        a.closed_values
+            .iter()
+            .map(|s| s.trim().to_string())
+            .collect()
     };
     if let Some(f) = &a.include {
         p.include = lists::read_listed(f, "--include")?;
@@ -179,8 +195,13 @@ fn command_line() -> String {
     let mut parts = vec!["svcaudit".to_string()];
     for a in args {
         let plain = !a.is_empty()
-            && a.chars().all(|c| c.is_alphanumeric() || "-_./=:,@%+".contains(c));
-        parts.push(if plain { a } else { format!("'{}'", a.replace('\'', "'\\''")) });
+            && a.chars()
+                .all(|c| c.is_alphanumeric() || "-_./=:,@%+".contains(c));
+        parts.push(if plain {
+            a
+        } else {
+            format!("'{}'", a.replace('\'', "'\\''"))
+        });
     }
     parts.join(" ")
 }

@@ -54,7 +54,10 @@ pub fn run(a: VerifyArgs) -> Result<()> {
             d.frame.table.encoding
         ));
     }
-    if d.draw.counts != m.counts {
+    // Blank lines are not units: a copy re-saved as xlsx may drop them and still verify.
+    let mut recorded = m.counts.clone();
+    recorded.blank_rows = d.draw.counts.blank_rows;
+    if d.draw.counts != recorded {
         diffs.push(format!(
             "counts differ: re-derived {:?}, recorded {:?}",
             d.draw.counts, m.counts
@@ -71,7 +74,9 @@ pub fn run(a: VerifyArgs) -> Result<()> {
                 }
             }
             if m.outputs.get("sample.csv") != Some(&sha256_hex(&bytes)) {
-                diffs.push("sample.csv: its SHA-256 is not the one recorded in manifest.json".into());
+                diffs.push(
+                    "sample.csv: its SHA-256 is not the one recorded in manifest.json".into(),
+                );
             }
         }
     }
@@ -79,7 +84,10 @@ pub fn run(a: VerifyArgs) -> Result<()> {
     match std::fs::read(&jpath) {
         Ok(bytes) => {
             if m.outputs.get("justification.md") != Some(&sha256_hex(&bytes)) {
-                diffs.push("justification.md: edited after the draw (SHA-256 differs from manifest.json)".into());
+                diffs.push(
+                    "justification.md: edited after the draw (SHA-256 differs from manifest.json)"
+                        .into(),
+                );
             }
         }
         Err(e) => diffs.push(format!("{}: cannot read: {e}", jpath.display())),
@@ -103,7 +111,11 @@ pub fn run(a: VerifyArgs) -> Result<()> {
         Err(Error::data(format!(
             "NOT verified: {}\n{}",
             a.dir.display(),
-            diffs.iter().map(|d| format!("- {d}")).collect::<Vec<_>>().join("\n")
+            diffs
+                .iter()
+                .map(|d| format!("- {d}"))
+                .collect::<Vec<_>>()
+                .join("\n")
         )))
     }
 }
@@ -111,8 +123,14 @@ pub fn run(a: VerifyArgs) -> Result<()> {
 /// Differences between the sample.csv on disk and the re-derived one, by unit id.
 fn row_diffs(found: &[u8], expected: &[u8]) -> Vec<String> {
     let parse = |b: &[u8]| -> (Vec<String>, BTreeMap<String, (u64, Vec<String>)>) {
-        let mut r = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(b);
-        let header: Vec<String> = r.headers().map(|h| h.iter().map(String::from).collect()).unwrap_or_default();
+        let mut r = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .flexible(true)
+            .from_reader(b);
+        let header: Vec<String> = r
+            .headers()
+            .map(|h| h.iter().map(String::from).collect())
+            .unwrap_or_default();
         let mut rows = BTreeMap::new();
         for rec in r.records().flatten() {
             let line = rec.position().map(|p| p.line()).unwrap_or(0);
@@ -127,11 +145,18 @@ fn row_diffs(found: &[u8], expected: &[u8]) -> Vec<String> {
     let (eh, e) = parse(expected);
     let mut out = Vec::new();
     if fh != eh {
-        out.push(format!("sample.csv:1: header differs: found {}, expected {}", fh.join(","), eh.join(",")));
+        out.push(format!(
+            "sample.csv:1: header differs: found {}, expected {}",
+            fh.join(","),
+            eh.join(",")
+        ));
     }
     for (id, (_, cells)) in &e {
         match f.get(id) {
-            None => out.push(format!("sample.csv: unit `{id}` is missing (expected role {})", cells.get(2).map(String::as_str).unwrap_or("?"))),
+            None => out.push(format!(
+                "sample.csv: unit `{id}` is missing (expected role {})",
+                cells.get(2).map(String::as_str).unwrap_or("?")
+            )),
             Some((line, fc)) => {
                 for (i, (a, b)) in fc.iter().zip(cells).enumerate() {
                     if a != b {
@@ -140,14 +165,20 @@ fn row_diffs(found: &[u8], expected: &[u8]) -> Vec<String> {
                     }
                 }
                 if fc.len() != cells.len() {
-                    out.push(format!("sample.csv:{line}: unit `{id}`: {} fields, expected {}", fc.len(), cells.len()));
+                    out.push(format!(
+                        "sample.csv:{line}: unit `{id}`: {} fields, expected {}",
+                        fc.len(),
+                        cells.len()
+                    ));
                 }
             }
         }
     }
     for (id, (line, _)) in &f {
         if !e.contains_key(id) {
-            out.push(format!("sample.csv:{line}: unit `{id}` is not in the re-derived sample"));
+            out.push(format!(
+                "sample.csv:{line}: unit `{id}` is not in the re-derived sample"
+            ));
         }
     }
     if out.is_empty() && found != expected {

@@ -81,7 +81,10 @@ impl Frame {
         for r in &self.table.rows {
             let id = r.cells[self.id_col].as_str();
             if id.is_empty() {
-                problems.push(format!("{name}:{}:{col}: column {header}: empty id", r.line));
+                problems.push(format!(
+                    "{name}:{}:{col}: column {header}: empty id",
+                    r.line
+                ));
                 continue;
             }
             let e = seen.entry(id).or_default();
@@ -118,7 +121,8 @@ impl Frame {
             .from_writer(Vec::new());
         w.write_record(&self.table.header).expect("write to memory");
         for i in order {
-            w.write_record(&self.table.rows[i].cells).expect("write to memory");
+            w.write_record(&self.table.rows[i].cells)
+                .expect("write to memory");
         }
         w.into_inner().expect("flush to memory")
     }

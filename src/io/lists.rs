@@ -37,7 +37,10 @@ pub fn read_listed(path: &Path, flag: &str) -> Result<Vec<Listed>> {
                 reason + 1
             ));
         } else if let Some(first) = seen.insert(i.clone(), r.line) {
-            problems.push(format!("{name}:{}: `{i}` is listed again (first on line {first})", r.line));
+            problems.push(format!(
+                "{name}:{}: `{i}` is listed again (first on line {first})",
+                r.line
+            ));
         } else {
             out.push(Listed {
                 id: i.clone(),
@@ -45,7 +48,9 @@ pub fn read_listed(path: &Path, flag: &str) -> Result<Vec<Listed>> {
             });
         }
     }
-    problems.into_result(&format!("{flag} takes a CSV with an id column and a reason column (原因)"))?;
+    problems.into_result(&format!(
+        "{flag} takes a CSV with an id column and a reason column (原因)"
+    ))?;
     Ok(out)
 }
 
@@ -74,10 +79,22 @@ pub fn read_visited(path: &Path) -> Result<Visited> {
 /// Reads an allocation table: stratum and n per row.
 pub fn read_allocation(path: &Path) -> Result<BTreeMap<String, u64>> {
     let t = read_table(path, &ReadOptions::default())?;
-    let st = find_column(&t, None, &["stratum", "层", "分层"], "--allocation", "the stratum")?
-        .expect("required");
-    let n = find_column(&t, None, &["n", "样本量", "size"], "--allocation", "the size n")?
-        .expect("required");
+    let st = find_column(
+        &t,
+        None,
+        &["stratum", "层", "分层"],
+        "--allocation",
+        "the stratum",
+    )?
+    .expect("required");
+    let n = find_column(
+        &t,
+        None,
+        &["n", "样本量", "size"],
+        "--allocation",
+        "the size n",
+    )?
+    .expect("required");
     let name = t.name();
     let mut out = BTreeMap::new();
     let mut problems = Problems::new();
@@ -85,7 +102,10 @@ pub fn read_allocation(path: &Path) -> Result<BTreeMap<String, u64>> {
         match r.cells[n].parse::<u64>() {
             Ok(v) => {
                 if out.insert(r.cells[st].clone(), v).is_some() {
-                    problems.push(format!("{name}:{}: stratum `{}` is listed again", r.line, r.cells[st]));
+                    problems.push(format!(
+                        "{name}:{}: stratum `{}` is listed again",
+                        r.line, r.cells[st]
+                    ));
                 }
             }
             Err(_) => problems.push(format!(

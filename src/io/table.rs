@@ -190,18 +190,29 @@ fn parse_csv(
     let mut blank_rows = 0u64;
     let mut problems = Problems::new();
     let mut record = csv::StringRecord::new();
+    // Physical line of a byte offset: the csv crate's own line counter skips empty lines.
+    let newlines: Vec<usize> = memchr_all(text.as_bytes());
+    // A record's position can point at empty lines skipped before it; step over them.
+    let bytes = text.as_bytes();
+    let line_of = |byte: u64| {
+        let mut b = byte as usize;
+        while b < bytes.len() && (bytes[b] == b'\n' || bytes[b] == b'\r') {
+            b += 1;
+        }
+        newlines.partition_point(|&nl| nl < b) as u64 + 1
+    };
     loop {
         match rdr.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                let line = e.position().map(|p| line_of(p.byte())).unwrap_or(0);
                 return Err(Error::data(format!(
                     "{name}:{line}: cannot parse CSV: {e}\nhint: check for an unbalanced quote (\") on or before this line"
                 )));
             }
         }
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        let line = record.position().map(|p| line_of(p.byte())).unwrap_or(0);
         let cells: Vec<String> = record.iter().map(|c| c.trim().to_string()).collect();
         if cells.iter().all(|c| c.is_empty()) {
             if header.is_some() {
@@ -247,6 +258,15 @@ fn parse_csv(
         empty_lines,
         sha256,
     })
+}
+
+/// Byte offsets of every `\n`.
+fn memchr_all(bytes: &[u8]) -> Vec<usize> {
+    bytes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, &b)| (b == b'\n').then_some(i))
+        .collect()
 }
 
 /// Physical lines in the text (a final line without newline counts).
@@ -305,7 +325,8 @@ mod tests {
         let mut bom = b"\xEF\xBB\xBF".to_vec();
         bom.extend_from_slice(utf8.as_bytes());
         let b = read(&bom).unwrap();
-        let (gbk, _, _) = encoding_rs::GBK.encode(&utf8.replace('\n', "\r\n"));
+        let crlf = utf8.replace('\n', "\r\n");
+        let (gbk, _, _) = encoding_rs::GBK.encode(&crlf);
         let c = read(&gbk).unwrap();
         assert_eq!(a.header, vec!["网点编号", "网点名称"]);
         assert_eq!(a.rows[0].cells, vec!["1001", "广州天河"]);
@@ -345,6 +366,11 @@ mod tests {
             },
         )
         .unwrap_err();
-        assert!(e.message.starts_with("t.csv:3: the file is not valid UTF-8 text"), "{}", e.message);
+        assert!(
+            e.message
+                .starts_with("t.csv:3: the file is not valid UTF-8 text"),
+            "{}",
+            e.message
+        );
     }
 }

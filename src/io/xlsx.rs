@@ -12,7 +12,12 @@ use calamine::{Data, Reader, Xlsx};
 use super::table::{Format, RawRow, RawTable, ReadOptions, clean_header, display_name, fit_row};
 use crate::error::{Error, Problems, Result};
 
-pub fn read_xlsx(path: &Path, bytes: &[u8], opts: &ReadOptions, sha256: String) -> Result<RawTable> {
+pub fn read_xlsx(
+    path: &Path,
+    bytes: &[u8],
+    opts: &ReadOptions,
+    sha256: String,
+) -> Result<RawTable> {
     let name = display_name(path);
     let mut wb = Xlsx::new(Cursor::new(bytes)).map_err(|e| {
         Error::data(format!(
@@ -35,9 +40,9 @@ pub fn read_xlsx(path: &Path, bytes: &[u8], opts: &ReadOptions, sha256: String) 
             .cloned()
             .ok_or_else(|| Error::data(format!("{name}: the workbook has no sheets")))?,
     };
-    let range = wb.worksheet_range(&sheet).map_err(|e| {
-        Error::data(format!("{name}: cannot read sheet `{sheet}`: {e}"))
-    })?;
+    let range = wb
+        .worksheet_range(&sheet)
+        .map_err(|e| Error::data(format!("{name}: cannot read sheet `{sheet}`: {e}")))?;
     let (row0, col0) = range.start().unwrap_or((0, 0));
     let mut header: Option<Vec<String>> = None;
     let mut rows = Vec::new();
@@ -80,7 +85,9 @@ pub fn read_xlsx(path: &Path, bytes: &[u8], opts: &ReadOptions, sha256: String) 
             }
         }
     }
-    problems.into_result("fix these cells in the workbook (an error value such as #N/A cannot be read)")?;
+    problems.into_result(
+        "fix these cells in the workbook (an error value such as #N/A cannot be read)",
+    )?;
     let Some(header) = header else {
         return Err(Error::data(format!(
             "{name}: sheet `{sheet}` is empty (no header row)"

@@ -41,7 +41,10 @@ pub fn render(m: &Manifest, frame: &Frame, draw: &Draw) -> String {
             crate::io::table::Format::Csv => format!("CSV, {}", f.encoding),
             crate::io::table::Format::Xlsx => "xlsx".to_string(),
         },
-        f.sheet.as_ref().map(|s| format!(", sheet {}", md(s))).unwrap_or_default(),
+        f.sheet
+            .as_ref()
+            .map(|s| format!(", sheet {}", md(s)))
+            .unwrap_or_default(),
         f.sha256_bytes,
         f.sha256_canonical,
         md(&f.id_column)
@@ -49,7 +52,10 @@ pub fn render(m: &Manifest, frame: &Frame, draw: &Draw) -> String {
     let _ = writeln!(s, "| 去向 Accounting | 行数 Rows |\n|---|---:|");
     let acc = [
         ("读入数据行 Rows read", c.input_rows),
-        ("指定样本 Certainty (for cause / census / size)", c.certainty),
+        (
+            "指定样本 Certainty (for cause / census / size)",
+            c.certainty,
+        ),
         ("随机抽中 Selected at random", c.selected),
         ("备选 Reserve", c.reserve),
         ("未抽中 Not selected", c.not_selected),
@@ -76,7 +82,11 @@ pub fn render(m: &Manifest, frame: &Frame, draw: &Draw) -> String {
             "状态列 Status column `{}`: {}; 视为停业 closed values: {}.\n",
             md(col),
             vals.join(", "),
-            p.closed_values.iter().map(|v| format!("`{}`", md(v))).collect::<Vec<_>>().join(", ")
+            p.closed_values
+                .iter()
+                .map(|v| format!("`{}`", md(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
     }
 
@@ -124,7 +134,11 @@ pub fn render(m: &Manifest, frame: &Frame, draw: &Draw) -> String {
         let _ = writeln!(
             s,
             "分层变量 Stratified by: {}; 分配 allocation: {}; 每层最少 minimum per stratum: {}.\n",
-            p.strata.iter().map(|c| format!("`{}`", md(c))).collect::<Vec<_>>().join(" + "),
+            p.strata
+                .iter()
+                .map(|c| format!("`{}`", md(c)))
+                .collect::<Vec<_>>()
+                .join(" + "),
             match &p.allocation {
                 Allocation::Proportional => "按比例 proportional (n·N_h/N, largest remainder)",
                 Allocation::Equal => "等额 equal (n/H, largest remainder)",
@@ -177,18 +191,29 @@ pub fn render(m: &Manifest, frame: &Frame, draw: &Draw) -> String {
             } else {
                 format!(
                     " Not in this frame (closed or removed since): {}.",
-                    draw.visited_not_in_frame.iter().map(|v| md(v)).collect::<Vec<_>>().join(", ")
+                    draw.visited_not_in_frame
+                        .iter()
+                        .map(|v| md(v))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )
             }
         );
     }
 
     let _ = writeln!(s, "## 5. 指定样本 For-cause and certainty units\n");
-    let certain: Vec<_> = draw.rows.iter().filter(|r| r.role == Role::Certainty).collect();
+    let certain: Vec<_> = draw
+        .rows
+        .iter()
+        .filter(|r| r.role == Role::Certainty)
+        .collect();
     if certain.is_empty() {
         let _ = writeln!(s, "无 None.\n");
     } else {
-        let _ = writeln!(s, "| 网点 Outlet | 层 Stratum | 原因 Reason |\n|---|---|---|");
+        let _ = writeln!(
+            s,
+            "| 网点 Outlet | 层 Stratum | 原因 Reason |\n|---|---|---|"
+        );
         for r in certain {
             let why = match &r.why {
                 Some(CertaintyWhy::ForCause(t)) => format!("指定 for cause: {}", md(t)),
@@ -196,7 +221,13 @@ pub fn render(m: &Manifest, frame: &Frame, draw: &Draw) -> String {
                 Some(CertaintyWhy::LargeSize) => "规模大 π ≥ 1 (size)".to_string(),
                 _ => String::new(),
             };
-            let _ = writeln!(s, "| {} | {} | {} |", md(frame.id(r.row)), md(&r.stratum), why);
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} |",
+                md(frame.id(r.row)),
+                md(&r.stratum),
+                why
+            );
         }
         s.push('\n');
     }
@@ -218,7 +249,11 @@ pub fn render(m: &Manifest, frame: &Frame, draw: &Draw) -> String {
         "- 种子 Seed: `{}`\n- 种子承诺 Commitment SHA-256(seed): `{}`{}\n- 算法 Generator: {} (ChaCha20, 20 rounds, keyed by SHA-256 of the seed; RFC 8439 block function), pinned by golden vectors.\n- 依据 References: GB/T 10111-2008 随机数的产生及其在产品质量抽样检验中的应用程序; ISO 24153:2009 7.1.3 (seed saved and stated); ISO 19011:2018 A.6.\n",
         md(&m.seed),
         m.seed_commitment,
-        if m.commitment_checked { " — 抽样前已公布并核对 published before the draw and checked" } else { "" },
+        if m.commitment_checked {
+            " — 抽样前已公布并核对 published before the draw and checked"
+        } else {
+            ""
+        },
         m.algorithm
     );
 

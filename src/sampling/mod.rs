@@ -176,7 +176,12 @@ pub fn draw_stratum(seed: &Seed, d: StratumDraw<'_>) -> Vec<(Candidate, SampleRo
             for i in start..end {
                 taken[i] = true;
                 pi_all[i] = 1.0;
-                let r = row(&pool[i], Role::Selected, 1.0, Some(CertaintyWhy::WholeGroup));
+                let r = row(
+                    &pool[i],
+                    Role::Selected,
+                    1.0,
+                    Some(CertaintyWhy::WholeGroup),
+                );
                 out.push((pool[i].clone(), r));
             }
             remaining -= end - start;

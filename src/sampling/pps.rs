@@ -30,19 +30,23 @@ pub fn parse_size(text: &str) -> Result<u128, String> {
         None => (t, ""),
     };
     let ok = !int.is_empty() || !frac.is_empty();
-    if !ok
-        || !int.bytes().all(|b| b.is_ascii_digit())
-        || !frac.bytes().all(|b| b.is_ascii_digit())
+    if !ok || !int.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit())
     {
         return Err(format!("`{t}` is not a positive number"));
     }
-    if frac.len() > SIZE_DECIMALS as usize && frac[SIZE_DECIMALS as usize..].bytes().any(|b| b != b'0') {
+    if frac.len() > SIZE_DECIMALS as usize
+        && frac[SIZE_DECIMALS as usize..].bytes().any(|b| b != b'0')
+    {
         return Err(format!("`{t}` has more than {SIZE_DECIMALS} decimals"));
     }
     if int.len() > 18 {
         return Err(format!("`{t}` is too large"));
     }
-    let int_v: u128 = if int.is_empty() { 0 } else { int.parse().map_err(|_| format!("`{t}` is too large"))? };
+    let int_v: u128 = if int.is_empty() {
+        0
+    } else {
+        int.parse().map_err(|_| format!("`{t}` is too large"))?
+    };
     let mut frac_s: String = frac.chars().take(SIZE_DECIMALS as usize).collect();
     while frac_s.len() < SIZE_DECIMALS as usize {
         frac_s.push('0');
@@ -50,7 +54,9 @@ pub fn parse_size(text: &str) -> Result<u128, String> {
     let frac_v: u128 = frac_s.parse().unwrap_or(0);
     let v = int_v * 10u128.pow(SIZE_DECIMALS) + frac_v;
     if v == 0 {
-        return Err(format!("`{t}` is zero; a unit of size 0 could never be drawn"));
+        return Err(format!(
+            "`{t}` is zero; a unit of size 0 could never be drawn"
+        ));
     }
     Ok(v)
 }
@@ -58,7 +64,11 @@ pub fn parse_size(text: &str) -> Result<u128, String> {
 /// `group` is in (lottery number, id) order.
 pub fn draw(seed: &Seed, stratum: &str, group: &[Candidate], m: usize) -> GroupDraw {
     let g = group.len();
-    let size = |i: usize| group[i].size.expect("πps sizes are checked before the draw");
+    let size = |i: usize| {
+        group[i]
+            .size
+            .expect("πps sizes are checked before the draw")
+    };
     let mut pi_of = vec![0.0f64; g];
     let mut certain = vec![false; g];
     let mut m_left = m.min(g) as u128;

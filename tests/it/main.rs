@@ -1,0 +1,13 @@
+//! The integration tests: one binary driving the real program and the library.
+//!
+//! Golden files live in `tests/golden/`; refresh them with `UPDATE_GOLDEN=1 cargo test` and
+//! review the diff.
+
+mod cli_errors;
+mod common;
+mod golden;
+mod invariance;
+mod prn_vectors;
+mod props;
+mod stats;
+mod verify;

@@ -1,0 +1,120 @@
+//! Property tests over random frames: sizes, no duplicates, ranks, Σπ = n, and accounting.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+
+use proptest::prelude::*;
+use svcaudit::draw::{OutletParams, draw_outlets};
+use svcaudit::io::frame::{Frame, OUTLET_ID_ALIASES};
+use svcaudit::io::table::{ReadOptions, read_table_bytes};
+use svcaudit::model::Role;
+use svcaudit::sampling::Method;
+use svcaudit::seed::Seed;
+use svcaudit::sizing::{self, Stage};
+
+fn frame(units: &[(u8, u32)]) -> Frame {
+    let mut s = String::from("id,stratum,size,sort\n");
+    for (i, (st, size)) in units.iter().enumerate() {
+        s.push_str(&format!("id{i},S{st},{size},{}\n", size % 7));
+    }
+    let t = read_table_bytes(Path::new("p.csv"), s.as_bytes(), &ReadOptions::default()).unwrap();
+    Frame::new(t, None, OUTLET_ID_ALIASES).unwrap()
+}
+
+fn method() -> impl Strategy<Value = Method> {
+    prop_oneof![
+        Just(Method::Srs),
+        Just(Method::Systematic),
+        Just(Method::Pps)
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    #[test]
+    fn draws_keep_their_invariants(
+        units in prop::collection::vec((0u8..4, 1u32..500), 1..80),
+        stratified in any::<bool>(),
+        method in method(),
+        extra in 0u64..10,
+        seed in 0u64..1_000_000,
+    ) {
+        let f = frame(&units);
+        let x = units.len() as u64;
+        let mut p = OutletParams::new(method, Stage::Initial);
+        p.size_col = Some("size".into());
+        p.sort_col = Some("sort".into());
+        if stratified {
+            p.strata = vec!["stratum".into()];
+        }
+        let rule = sizing::outlet_rule(Stage::Initial, x);
+        let n = (rule + extra).min(x);
+        if n > rule {
+            p.n = Some(n);
+            p.reason = Some("prop".into());
+        }
+        p.reserve = x; // every unit not drawn becomes a reserve, so every π is stated
+        let seed = Seed::parse(&seed.to_string()).unwrap();
+        let d = draw_outlets(&f, &seed, &p).unwrap();
+
+        prop_assert!(d.counts.adds_up());
+        prop_assert_eq!(d.counts.not_selected, 0);
+        let ids: Vec<&str> = d.rows.iter().map(|r| f.id(r.row)).collect();
+        let unique: HashSet<&&str> = ids.iter().collect();
+        prop_assert_eq!(unique.len(), ids.len(), "a unit appears twice");
+        prop_assert_eq!(ids.len() as u64, x);
+
+        let mut by: BTreeMap<&str, Vec<_>> = BTreeMap::new();
+        for r in &d.rows {
+            by.entry(r.stratum.as_str()).or_default().push(r);
+        }
+        let mut sampled_total = 0;
+        for st in &d.strata {
+            let rows = &by[st.name.as_str()];
+            let ranks: Vec<u64> = rows.iter().map(|r| r.rank).collect();
+            prop_assert_eq!(ranks, (1..=rows.len() as u64).collect::<Vec<_>>());
+            let sampled = rows.iter().filter(|r| r.role != Role::Reserve).count() as u64;
+            prop_assert_eq!(sampled, st.allocated);
+            prop_assert!(st.allocated <= st.eligible);
+            let sum_pi: f64 = rows.iter().map(|r| r.pi).sum();
+            prop_assert!((sum_pi - st.allocated as f64).abs() < 1e-9, "Σπ {} ≠ n_h {}", sum_pi, st.allocated);
+            // Reserves come after every sampled unit.
+            let first_reserve = rows.iter().position(|r| r.role == Role::Reserve).unwrap_or(rows.len());
+            prop_assert!(rows[first_reserve..].iter().all(|r| r.role == Role::Reserve));
+            sampled_total += sampled;
+        }
+        let min_total = if stratified { d.strata.len() as u64 } else { 0 };
+        prop_assert_eq!(sampled_total, n.max(min_total));
+    }
+
+    #[test]
+    fn allocation_respects_minimum_cap_and_total(
+        sizes in prop::collection::vec(0u64..50, 1..8),
+        n in 0u64..120,
+        min_per in 0u64..4,
+        equal in any::<bool>(),
+    ) {
+        let strata: Vec<(String, u64)> = sizes.iter().enumerate().map(|(i, s)| (format!("s{i}"), *s)).collect();
+        let alloc = if equal { sizing::Allocation::Equal } else { sizing::Allocation::Proportional };
+        let a = sizing::allocate(&strata, n, &alloc, min_per).unwrap();
+        let total: u64 = sizes.iter().sum();
+        let mins: u64 = sizes.iter().map(|s| min_per.min(*s)).sum();
+        for (k, (_, s)) in a.iter().zip(&strata) {
+            prop_assert!(*k <= *s);
+            prop_assert!(*k >= min_per.min(*s));
+        }
+        prop_assert_eq!(a.iter().sum::<u64>(), n.min(total).max(mins));
+    }
+
+    #[test]
+    fn size_rule_is_the_smallest_integer_at_or_above(x in 1u64..10_000_000) {
+        for stage in [Stage::Initial, Stage::Surveillance, Stage::Recertification] {
+            let (num, den) = stage.factor();
+            let y = sizing::outlet_rule(stage, x);
+            let ok = |y: u64| ((den * y) as u128).pow(2) >= (num as u128).pow(2) * x as u128;
+            prop_assert!(ok(y));
+            prop_assert!(y == 1 || !ok(y - 1));
+        }
+    }
+}
