@@ -36,7 +36,7 @@ pub enum SampleCommand {
     ///   svcaudit sample outlets list.xlsx --seed 42 --strata 省份 --reserve 2 --out draw
     ///   svcaudit sample outlets list.csv --seed 42 --stage surveillance --visited earlier/sample.csv --out s1
     #[command(verbatim_doc_comment)]
-    Outlets(OutletArgs),
+    Outlets(Box<OutletArgs>),
 }
 
 #[derive(Debug, Args)]

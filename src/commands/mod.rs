@@ -10,7 +10,7 @@ use crate::error::Result;
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Sample(SampleCommand::Outlets(a)) => sample::outlets(a),
+        Command::Sample(SampleCommand::Outlets(a)) => sample::outlets(*a),
         Command::Verify(a) => verify::run(a),
         Command::Seed(_) => seed::run(),
     }

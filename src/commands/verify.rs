@@ -120,9 +120,12 @@ pub fn run(a: VerifyArgs) -> Result<()> {
     }
 }
 
+/// sample.csv rows by unit id: (line, cells).
+type RowsById = BTreeMap<String, (u64, Vec<String>)>;
+
 /// Differences between the sample.csv on disk and the re-derived one, by unit id.
 fn row_diffs(found: &[u8], expected: &[u8]) -> Vec<String> {
-    let parse = |b: &[u8]| -> (Vec<String>, BTreeMap<String, (u64, Vec<String>)>) {
+    let parse = |b: &[u8]| -> (Vec<String>, RowsById) {
         let mut r = csv::ReaderBuilder::new()
             .has_headers(true)
             .flexible(true)

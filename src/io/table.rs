@@ -127,16 +127,10 @@ pub fn decode(path: &Path, bytes: &[u8], label: Option<&str>) -> Result<(String,
     let (text, had_errors) = enc.decode_without_bom_handling(body);
     if had_errors {
         // Find the first line that does not decode, for the message.
-        let mut line = 1u64;
-        let mut bad_line = None;
-        for chunk in body.split(|&b| b == b'\n') {
-            let (_, errs) = enc.decode_without_bom_handling(chunk);
-            if errs {
-                bad_line = Some(line);
-                break;
-            }
-            line += 1;
-        }
+        let bad_line = (1u64..)
+            .zip(body.split(|&b| b == b'\n'))
+            .find(|(_, chunk)| enc.decode_without_bom_handling(chunk).1)
+            .map(|(line, _)| line);
         let at = bad_line.map(|l| format!(":{l}")).unwrap_or_default();
         return Err(Error::data(format!(
             "{name}{at}: the file is not valid {} text\nhint: save it as CSV UTF-8 (or pass --encoding with its real encoding, e.g. --encoding gbk)",
