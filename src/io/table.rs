@@ -331,6 +331,19 @@ mod tests {
     }
 
     #[test]
+    fn utf16_with_bom_and_tabs_as_excel_unicode_text() {
+        let text = "网点编号\t网点名称\r\n1001\t广州天河\r\n";
+        let mut bytes = vec![0xFF, 0xFE];
+        for u in text.encode_utf16() {
+            bytes.extend_from_slice(&u.to_le_bytes());
+        }
+        let t = read(&bytes).unwrap();
+        assert_eq!(t.encoding, "UTF-16LE");
+        assert_eq!(t.delimiter, Some('\t'));
+        assert_eq!(t.rows[0].cells, vec!["1001", "广州天河"]);
+    }
+
+    #[test]
     fn line_numbers_are_physical_and_blank_rows_counted() {
         let t = read(b"id;name\n\n1;a\n;\n2;\"b\nc\"\n3;d\n").unwrap();
         assert_eq!(t.delimiter, Some(';'));

@@ -290,3 +290,38 @@ fn usage_errors_exit_2() {
         "error: missing.csv: cannot read the file: No such file or directory (os error 2)\n"
     );
 }
+
+#[test]
+fn a_broken_workbook_is_an_error_not_a_panic() {
+    let t = tempfile::tempdir().unwrap();
+    let (code, err) = fail(t.path(), b"PK\x03\x04this is not a zip archive", &[]);
+    assert_eq!(code, 1);
+    assert!(
+        err.starts_with("error: f.csv: not a readable .xlsx workbook: "),
+        "{err}"
+    );
+    assert!(
+        err.ends_with(
+            "\nhint: open it in Excel and save it again as .xlsx, or export it as CSV UTF-8\n"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn seed_prints_a_fresh_seed_and_its_commitment() {
+    let t = tempfile::tempdir().unwrap();
+    let (code, out, _) = run_in(t.path(), &["seed"]);
+    assert_eq!(code, 0);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    let seed = lines[0].strip_prefix("seed: ").unwrap();
+    let commitment = lines[1].strip_prefix("commitment (SHA-256): ").unwrap();
+    assert!(
+        seed.len() >= 20 && seed.bytes().all(|b| b.is_ascii_digit()),
+        "{seed}"
+    );
+    assert_eq!(commitment, svcaudit::seed::sha256_hex(seed.as_bytes()));
+    let (_, out2, _) = run_in(t.path(), &["seed"]);
+    assert_ne!(out, out2, "two fresh seeds must differ");
+}
