@@ -179,10 +179,7 @@ fn parse_csv(
         .flexible(true)
         .delimiter(delim)
         .from_reader(text.as_bytes());
-    let mut header: Option<Vec<String>> = None;
-    let mut rows = Vec::new();
-    let mut blank_rows = 0u64;
-    let mut problems = Problems::new();
+    let mut rows = RowCollector::new(&name);
     let mut record = csv::StringRecord::new();
     // Physical line of a byte offset: the csv crate's own line counter skips empty lines.
     let newlines: Vec<usize> = memchr_all(text.as_bytes());
@@ -207,26 +204,12 @@ fn parse_csv(
             }
         }
         let line = record.position().map(|p| line_of(p.byte())).unwrap_or(0);
-        let cells: Vec<String> = record.iter().map(|c| c.trim().to_string()).collect();
-        if cells.iter().all(|c| c.is_empty()) {
-            if header.is_some() {
-                blank_rows += 1;
-            }
-            continue;
-        }
-        match &header {
-            None => header = Some(clean_header(cells)),
-            Some(h) => {
-                if let Some(cells) = fit_row(&name, line, h, cells, &mut problems) {
-                    rows.push(RawRow { line, cells });
-                }
-            }
-        }
+        rows.push(line, record.iter().map(|c| c.trim().to_string()).collect());
     }
-    problems.into_result(
+    let Some((header, rows, blank_rows)) = rows.finish(
         "every row must have as many fields as the header; quote cells that contain the delimiter",
-    )?;
-    let Some(header) = header else {
+    )?
+    else {
         return Err(Error::data(format!(
             "{name}: the file is empty (no header row)\nhint: the first line must name the columns, e.g. 网点编号,网点名称,省份,城市"
         )));
@@ -270,6 +253,65 @@ fn count_lines(text: &str) -> u64 {
         n
     } else {
         n + 1
+    }
+}
+
+/// Collects rows as a reader meets them: the first non-blank row is the header, blank rows
+/// after it are counted, and rows with the wrong number of fields are listed as problems.
+pub struct RowCollector {
+    name: String,
+    header: Option<Vec<String>>,
+    rows: Vec<RawRow>,
+    blank_rows: u64,
+    problems: Problems,
+}
+
+impl RowCollector {
+    pub fn new(name: &str) -> Self {
+        RowCollector {
+            name: name.to_string(),
+            header: None,
+            rows: Vec::new(),
+            blank_rows: 0,
+            problems: Problems::new(),
+        }
+    }
+
+    /// Records a problem found while reading (e.g. an unreadable cell).
+    pub fn problem(&mut self, message: String) {
+        self.problems.push(message);
+    }
+
+    /// Takes one row of trimmed cells found at `line`.
+    pub fn push(&mut self, line: u64, mut cells: Vec<String>) {
+        if cells.iter().all(|c| c.is_empty()) {
+            if self.header.is_some() {
+                self.blank_rows += 1;
+            }
+            return;
+        }
+        match &self.header {
+            None => {
+                // Trailing empty header cells beyond the last named column are not columns.
+                while cells.last().is_some_and(|c| c.is_empty()) {
+                    cells.pop();
+                }
+                self.header = Some(clean_header(cells));
+            }
+            Some(h) => {
+                if let Some(cells) = fit_row(&self.name, line, h, cells, &mut self.problems) {
+                    self.rows.push(RawRow { line, cells });
+                }
+            }
+        }
+    }
+
+    /// The header, rows and blank-row count; `None` when there was no header; an error
+    /// listing the problems (with `hint`) when there were any.
+    #[allow(clippy::type_complexity)]
+    pub fn finish(self, hint: &str) -> Result<Option<(Vec<String>, Vec<RawRow>, u64)>> {
+        self.problems.into_result(hint)?;
+        Ok(self.header.map(|h| (h, self.rows, self.blank_rows)))
     }
 }
 

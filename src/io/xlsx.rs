@@ -9,8 +9,8 @@ use std::path::Path;
 
 use calamine::{Data, Reader, Xlsx};
 
-use super::table::{Format, RawRow, RawTable, ReadOptions, clean_header, display_name, fit_row};
-use crate::error::{Error, Problems, Result};
+use super::table::{Format, RawTable, ReadOptions, RowCollector, display_name};
+use crate::error::{Error, Result};
 
 pub fn read_xlsx(
     path: &Path,
@@ -44,10 +44,7 @@ pub fn read_xlsx(
         .worksheet_range(&sheet)
         .map_err(|e| Error::data(format!("{name}: cannot read sheet `{sheet}`: {e}")))?;
     let (row0, col0) = range.start().unwrap_or((0, 0));
-    let mut header: Option<Vec<String>> = None;
-    let mut rows = Vec::new();
-    let mut blank_rows = 0u64;
-    let mut problems = Problems::new();
+    let mut rows = RowCollector::new(&name);
     for (i, row) in range.rows().enumerate() {
         let line = row0 as u64 + i as u64 + 1;
         let mut cells = Vec::with_capacity(row.len());
@@ -55,7 +52,7 @@ pub fn read_xlsx(
             match cell_text(cell) {
                 Ok(t) => cells.push(t),
                 Err(what) => {
-                    problems.push(format!(
+                    rows.problem(format!(
                         "{name}:{line}:{}: cell {}{line} holds {what}",
                         col0 as usize + j + 1,
                         column_letters(col0 as usize + j)
@@ -64,31 +61,11 @@ pub fn read_xlsx(
                 }
             }
         }
-        if cells.iter().all(|c| c.is_empty()) {
-            if header.is_some() {
-                blank_rows += 1;
-            }
-            continue;
-        }
-        match &header {
-            None => {
-                // Trailing empty header cells beyond the last named column are not columns.
-                while cells.last().is_some_and(|c| c.is_empty()) {
-                    cells.pop();
-                }
-                header = Some(clean_header(cells));
-            }
-            Some(h) => {
-                if let Some(cells) = fit_row(&name, line, h, cells, &mut problems) {
-                    rows.push(RawRow { line, cells });
-                }
-            }
-        }
+        rows.push(line, cells);
     }
-    problems.into_result(
-        "fix these cells in the workbook (an error value such as #N/A cannot be read)",
-    )?;
-    let Some(header) = header else {
+    let Some((header, rows, blank_rows)) = rows
+        .finish("fix these cells in the workbook (an error value such as #N/A cannot be read)")?
+    else {
         return Err(Error::data(format!(
             "{name}: sheet `{sheet}` is empty (no header row)"
         )));
