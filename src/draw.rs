@@ -96,6 +96,7 @@ pub struct SizeInfo {
     /// The size of the sample as drawn (certainty + selected).
     pub n: u64,
     pub certainty: u64,
+    /// Units drawn by the random design (all but those chosen for cause); ≥ 25 % of n.
     pub random: u64,
 }
 
@@ -444,9 +445,11 @@ pub fn draw_outlets(frame: &Frame, seed: &Seed, p: &OutletParams) -> Result<Draw
         - counts.excluded_listed;
     debug_assert!(counts.adds_up());
 
+    // IAF MD 1's 25 % is about units chosen for cause: πps units taken for their size and
+    // whole rotation groups are part of the random design, not the auditor's choice.
     let for_cause_n = for_cause.len() as u64;
     let n = counts.certainty + counts.selected;
-    let random = counts.selected;
+    let random = n - for_cause_n;
     if !census && 4 * random < n {
         let need = (4 * for_cause_n).div_ceil(3);
         return Err(Error::usage(format!(

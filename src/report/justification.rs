@@ -107,8 +107,11 @@ pub fn render(m: &Manifest, frame: &Frame, draw: &Draw) -> String {
     }
     let _ = writeln!(
         s,
-        "- 实际样本 Sample drawn: **{}** outlets = {} 指定 certainty + {} 随机 random; reserves {}.",
-        z.n, z.certainty, z.random, c.reserve
+        "- 实际样本 Sample drawn: **{}** outlets = {} 因故指定 chosen for cause + {} 随机设计 by the random design; reserves {}.",
+        z.n,
+        z.n - z.random,
+        z.random,
+        c.reserve
     );
     if z.n > z.requested_n {
         let _ = writeln!(

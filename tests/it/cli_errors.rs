@@ -146,6 +146,13 @@ fn a_quarter_of_the_sample_must_be_random() {
     );
 }
 
+/// `sample outlets o.csv --seed 1 --out out` plus `extra`.
+fn draw_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["sample", "outlets", "o.csv", "--seed", "1", "--out", "out"];
+    args.extend_from_slice(extra);
+    args
+}
+
 #[test]
 fn include_must_name_open_outlets_of_the_frame() {
     let t = tempfile::tempdir().unwrap();
@@ -155,20 +162,7 @@ fn include_must_name_open_outlets_of_the_frame() {
     )
     .unwrap();
     std::fs::copy(example("outlets.csv"), t.path().join("o.csv")).unwrap();
-    let (code, _, err) = run_in(
-        t.path(),
-        &[
-            "sample",
-            "outlets",
-            "o.csv",
-            "--seed",
-            "1",
-            "--out",
-            "out",
-            "--include",
-            "inc.csv",
-        ],
-    );
+    let (code, _, err) = run_in(t.path(), &draw_args(&["--include", "inc.csv"]));
     assert_eq!(code, 1);
     assert_eq!(
         err,
@@ -179,20 +173,7 @@ fn include_must_name_open_outlets_of_the_frame() {
         "网点编号,原因\nWD9999,投诉多\nWD0229,投诉多\n",
     )
     .unwrap();
-    let (code, _, err) = run_in(
-        t.path(),
-        &[
-            "sample",
-            "outlets",
-            "o.csv",
-            "--seed",
-            "1",
-            "--out",
-            "out",
-            "--include",
-            "inc.csv",
-        ],
-    );
+    let (code, _, err) = run_in(t.path(), &draw_args(&["--include", "inc.csv"]));
     assert_eq!(code, 1);
     assert_eq!(
         err,
@@ -324,4 +305,30 @@ fn seed_prints_a_fresh_seed_and_its_commitment() {
     assert_eq!(commitment, svcaudit::seed::sha256_hex(seed.as_bytes()));
     let (_, out2, _) = run_in(t.path(), &["seed"]);
     assert_ne!(out, out2, "two fresh seeds must differ");
+}
+
+#[test]
+fn pps_size_certainty_units_count_as_random_design() {
+    // Regression: units taken for their size are part of the random design, not chosen for
+    // cause, so a pps draw without --include is never refused by the 25 % rule.
+    let t = tempfile::tempdir().unwrap();
+    let mut frame = String::from("id,size\n");
+    for i in 0..12 {
+        frame.push_str(&format!("U{i},{}\n", if i < 4 { 1000 } else { 1 }));
+    }
+    std::fs::write(t.path().join("o.csv"), frame).unwrap();
+    let args = draw_args(&[
+        "--method",
+        "pps",
+        "--size-col",
+        "size",
+        "--n",
+        "5",
+        "--reason",
+        "test",
+    ]);
+    let (code, _, err) = run_in(t.path(), &args);
+    assert_eq!(code, 0, "{err}");
+    let s = std::fs::read_to_string(t.path().join("out/sample.csv")).unwrap();
+    assert_eq!(s.matches(",certainty,").count(), 4, "{s}");
 }
