@@ -37,6 +37,137 @@ pub enum SampleCommand {
     ///   svcaudit sample outlets list.csv --seed 42 --stage surveillance --visited earlier/sample.csv --out s1
     #[command(verbatim_doc_comment)]
     Outlets(Box<OutletArgs>),
+    /// Draw customers to interview (顾客访问) from the applicant's service records.
+    ///
+    /// Examples:
+    ///   svcaudit sample customers data/example/customers.csv --outlets reports/example-outlets --seed 20261122 --out reports/example-customers
+    ///   svcaudit sample customers records.csv --seed 42 --per-outlet 5 --reserve 3 --out c
+    ///   svcaudit sample customers records.csv --outlets draw --confidence 0.95 --margin 0.05 --response-rate 0.6 --since 2025-01-01 --out c
+    #[command(verbatim_doc_comment)]
+    Customers(Box<CustomerArgs>),
+}
+
+#[derive(Debug, Args)]
+pub struct CustomerArgs {
+    /// The service records (服务记录): CSV (UTF-8, BOM, GBK/GB18030, UTF-16) or .xlsx.
+    pub frame: PathBuf,
+
+    /// The outlet draw folder (stage 1); customers are drawn in its sampled outlets.
+    /// Without it, every outlet of the records is a stratum with probability 1.
+    #[arg(long, value_name = "DIR")]
+    pub outlets: Option<PathBuf>,
+
+    /// The seed: an integer or a phrase (stated in the 抽样说明).
+    #[arg(long)]
+    pub seed: String,
+
+    /// Refuse the seed unless its SHA-256 equals this published commitment (hex).
+    #[arg(long, value_name = "HEX")]
+    pub seed_commitment: Option<String>,
+
+    /// Output folder for sample.csv, call_sheet.csv, flagged.csv, manifest.json, justification.md.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Replace an existing draw in --out.
+    #[arg(long)]
+    pub force: bool,
+
+    /// Interviews per sampled outlet.
+    #[arg(long, value_name = "M", conflicts_with_all = ["n", "confidence", "margin"])]
+    pub per_outlet: Option<u64>,
+
+    /// Interviews in all, allocated across the sampled outlets.
+    #[arg(long, value_name = "N", conflicts_with_all = ["confidence", "margin"])]
+    pub n: Option<u64>,
+
+    /// Confidence level for Cochran's size (default 0.95).
+    #[arg(long, value_name = "C")]
+    pub confidence: Option<f64>,
+
+    /// Margin of error for Cochran's size (default 0.05).
+    #[arg(long, value_name = "E")]
+    pub margin: Option<f64>,
+
+    /// Expected proportion for Cochran's size (default 0.5, the most cautious).
+    #[arg(long, value_name = "P")]
+    pub p: Option<f64>,
+
+    /// Expected response rate in (0, 1]: contacts = ⌈n / R⌉ (default 1).
+    #[arg(long, value_name = "R", default_value_t = 1.0)]
+    pub response_rate: f64,
+
+    /// Reserves (备选) per outlet, called strictly in order.
+    #[arg(long, default_value_t = 0, value_name = "K")]
+    pub reserve: u64,
+
+    /// How a total size is spread over the sampled outlets: proportional or equal.
+    #[arg(
+        long,
+        default_value = "proportional",
+        value_name = "proportional|equal"
+    )]
+    pub allocation: String,
+
+    /// Minimum interviews per sampled outlet for a total size.
+    #[arg(long, default_value_t = 1, value_name = "K")]
+    pub min_per_outlet: u64,
+
+    /// First service date in the window (e.g. 2025-01-01).
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+
+    /// Last service date in the window (e.g. 2025-12-31).
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<String>,
+
+    /// Service types to include (comma-separated, e.g. 维修,安装); default: all.
+    #[arg(long, value_name = "T", value_delimiter = ',')]
+    pub service_types: Vec<String>,
+
+    /// The service record id column (default: customer_id, 工单号, 服务单号, …).
+    #[arg(long, value_name = "COL")]
+    pub id_col: Option<String>,
+
+    /// The outlet id column (default: outlet_id, 网点编号, …).
+    #[arg(long, value_name = "COL")]
+    pub outlet_col: Option<String>,
+
+    /// The service date column (default: service_date, 服务日期, …).
+    #[arg(long, value_name = "COL")]
+    pub date_col: Option<String>,
+
+    /// The phone column (default: phone, 电话, 手机, 联系电话, …).
+    #[arg(long, value_name = "COL")]
+    pub phone_col: Option<String>,
+
+    /// The column that identifies a person (default: the phone digits).
+    #[arg(long, value_name = "COL")]
+    pub person_key: Option<String>,
+
+    /// The service type column (default: service_type, 服务类型, …).
+    #[arg(long, value_name = "COL")]
+    pub type_col: Option<String>,
+
+    /// The customer name column (default: name, 姓名, 客户姓名, …).
+    #[arg(long, value_name = "COL")]
+    pub name_col: Option<String>,
+
+    /// The frame's text encoding (default: detected).
+    #[arg(long)]
+    pub encoding: Option<String>,
+
+    /// The .xlsx sheet to read (default: the first).
+    #[arg(long)]
+    pub sheet: Option<String>,
+
+    /// Who draws (recorded in the manifest and 抽样说明); default: $USER.
+    #[arg(long, value_name = "NAME")]
+    pub drawn_by: Option<String>,
+
+    /// Date of the draw, YYYY-MM-DD (default: today).
+    #[arg(long, value_name = "DATE")]
+    pub drawn_on: Option<String>,
 }
 
 #[derive(Debug, Args)]

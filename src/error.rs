@@ -84,6 +84,11 @@ impl Problems {
         }
     }
 
+    /// Counts `n` further problems without listing them.
+    pub fn add_more(&mut self, n: usize) {
+        self.total += n;
+    }
+
     pub fn is_empty(&self) -> bool {
         self.total == 0
     }

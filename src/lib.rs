@@ -8,6 +8,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod customers;
 pub mod draw;
 pub mod error;
 pub mod io;

@@ -1,5 +1,6 @@
 //! One module per subcommand: turn arguments into a validated plan and call the core.
 
+pub mod customers;
 pub mod sample;
 pub mod seed;
 pub mod verify;
@@ -11,6 +12,7 @@ use crate::error::Result;
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Sample(SampleCommand::Outlets(a)) => sample::outlets(*a),
+        Command::Sample(SampleCommand::Customers(a)) => customers::customers(*a),
         Command::Verify(a) => verify::run(a),
         Command::Seed(_) => seed::run(),
     }

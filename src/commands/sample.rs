@@ -49,16 +49,7 @@ pub fn outlets(a: OutletArgs) -> Result<()> {
     if let Some(c) = &a.seed_commitment {
         seed.check_commitment(c)?;
     }
-    let drawn_on = match &a.drawn_on {
-        Some(d) => chrono::NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d")
-            .map_err(|_| Error::usage(format!("--drawn-on `{d}`: write the date as YYYY-MM-DD")))?
-            .format("%Y-%m-%d")
-            .to_string(),
-        None => chrono::Local::now()
-            .date_naive()
-            .format("%Y-%m-%d")
-            .to_string(),
-    };
+    let drawn_on = drawn_on(a.drawn_on.as_deref())?;
     let drawn_by = a
         .drawn_by
         .clone()
@@ -189,7 +180,7 @@ fn params_from_args(a: &OutletArgs) -> Result<OutletParams> {
 }
 
 /// The command line as typed, shell-quoted, for the record.
-fn command_line() -> String {
+pub fn command_line() -> String {
     let mut args = std::env::args();
     let _ = args.next();
     let mut parts = vec!["svcaudit".to_string()];
@@ -204,4 +195,18 @@ fn command_line() -> String {
         });
     }
     parts.join(" ")
+}
+
+/// `--drawn-on` checked as YYYY-MM-DD, or today.
+pub fn drawn_on(given: Option<&str>) -> Result<String> {
+    Ok(match given {
+        Some(d) => chrono::NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d")
+            .map_err(|_| Error::usage(format!("--drawn-on `{d}`: write the date as YYYY-MM-DD")))?
+            .format("%Y-%m-%d")
+            .to_string(),
+        None => chrono::Local::now()
+            .date_naive()
+            .format("%Y-%m-%d")
+            .to_string(),
+    })
 }

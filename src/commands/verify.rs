@@ -12,6 +12,9 @@ use crate::seed::{Seed, sha256_hex};
 
 pub fn run(a: VerifyArgs) -> Result<()> {
     let manifest_path = a.dir.join("manifest.json");
+    if manifest_kind(&manifest_path)? == "customers" {
+        return verify_customers(&a, &manifest_path);
+    }
     let m = Manifest::load(&manifest_path)?;
     if m.algorithm != ALGORITHM {
         return Err(Error::data(format!(
@@ -188,4 +191,157 @@ fn row_diffs(found: &[u8], expected: &[u8]) -> Vec<String> {
         out.push("sample.csv: rows are in a different order than drawn".into());
     }
     out
+}
+
+/// The `kind` of a manifest, read before its full shape.
+fn manifest_kind(path: &std::path::Path) -> Result<String> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, "read the manifest", &e))?;
+    let v: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
+        Error::data(format!(
+            "{}:{}:{}: not a svcaudit manifest: {e}",
+            path.display(),
+            e.line(),
+            e.column()
+        ))
+    })?;
+    Ok(v.get("kind")
+        .and_then(|k| k.as_str())
+        .unwrap_or("outlets")
+        .to_string())
+}
+
+fn verify_customers(a: &VerifyArgs, manifest_path: &std::path::Path) -> Result<()> {
+    use crate::commands::customers::{CustomerManifest, outlets_dir, render, run_draw};
+    let bytes = std::fs::read(manifest_path)
+        .map_err(|e| Error::io(manifest_path, "read the manifest", &e))?;
+    let m: CustomerManifest = serde_json::from_slice(&bytes).map_err(|e| {
+        Error::data(format!(
+            "{}:{}:{}: not a svcaudit customer manifest: {e}",
+            manifest_path.display(),
+            e.line(),
+            e.column()
+        ))
+    })?;
+    if m.algorithm != ALGORITHM || m.format != crate::io::manifest::FORMAT {
+        return Err(Error::data(format!(
+            "{}: algorithm `{}` / format `{}` is not known to this svcaudit",
+            manifest_path.display(),
+            m.algorithm,
+            m.format
+        )));
+    }
+    let mut diffs: Vec<String> = Vec::new();
+    let seed = Seed::parse(&m.seed)?;
+    if seed.commitment() != m.seed_commitment {
+        diffs.push(format!(
+            "manifest.json: the seed `{}` does not match the recorded commitment {}",
+            m.seed, m.seed_commitment
+        ));
+    }
+    let (frame_path, read) = match &a.frame {
+        Some(p) => (p.clone(), ReadOptions::default()),
+        None => (a.dir.join(&m.frame.path), m.frame.read.clone()),
+    };
+    if !frame_path.exists() {
+        return Err(Error::data(format!(
+            "{}: the service records are not there (manifest.json says `{}`)\nhint: point at a copy with --frame PATH",
+            frame_path.display(),
+            m.frame.path
+        )));
+    }
+    let odir = outlets_dir(&a.dir, &m.parameters);
+    let (d, outlet_sha) = run_draw(
+        &frame_path,
+        &read,
+        &seed,
+        &m.parameters,
+        odir.as_deref(),
+        &a.dir,
+    )?;
+    if outlet_sha != m.parameters.outlet_sample_sha256 {
+        diffs.push("the outlet draw's sample.csv (stage 1) changed since the customer draw".into());
+    }
+    let mut notes = Vec::new();
+    if d.scan.sha256_canonical != m.frame.sha256_canonical {
+        diffs.push(format!(
+            "{}: the records' content changed (canonical SHA-256 {}, recorded {})",
+            frame_path.display(),
+            d.scan.sha256_canonical,
+            m.frame.sha256_canonical
+        ));
+    } else if d.scan.sha256_bytes != m.frame.sha256_bytes {
+        notes.push(format!(
+            "the records file's bytes differ from the recorded ones (re-saved as {}?), its content is identical",
+            d.scan.encoding
+        ));
+    }
+    let mut recorded = m.counts.clone();
+    recorded.blank_lines = d.scan.counts.blank_lines;
+    if d.scan.counts != recorded || d.persons != m.persons {
+        diffs.push(format!(
+            "counts differ: re-derived {:?} {:?}, recorded {:?} {:?}",
+            d.scan.counts, d.persons, m.counts, m.persons
+        ));
+    }
+    let out = render(&d);
+    for (name, expected) in [
+        ("sample.csv", &out.sample),
+        ("call_sheet.csv", &out.call_sheet),
+        ("flagged.csv", &out.flagged),
+    ] {
+        let path = a.dir.join(name);
+        match std::fs::read(&path) {
+            Err(e) => diffs.push(format!("{}: cannot read: {e}", path.display())),
+            Ok(found) => {
+                if &found != expected {
+                    if name == "sample.csv" {
+                        diffs.extend(row_diffs(&found, expected));
+                    }
+                    diffs.push(format!("{name}: differs from the re-derived one"));
+                }
+                if m.outputs.get(name) != Some(&sha256_hex(&found)) {
+                    diffs.push(format!(
+                        "{name}: its SHA-256 is not the one recorded in manifest.json"
+                    ));
+                }
+            }
+        }
+    }
+    let jpath = a.dir.join("justification.md");
+    match std::fs::read(&jpath) {
+        Ok(bytes) => {
+            if m.outputs.get("justification.md") != Some(&sha256_hex(&bytes)) {
+                diffs.push(
+                    "justification.md: edited after the draw (SHA-256 differs from manifest.json)"
+                        .into(),
+                );
+            }
+        }
+        Err(e) => diffs.push(format!("{}: cannot read: {e}", jpath.display())),
+    }
+    if diffs.is_empty() {
+        println!(
+            "verified: {} — {} customers to contact and {} reserves re-derived identically from {} (seed {}, {})",
+            a.dir.display(),
+            d.size.contacts,
+            d.size.reserves,
+            frame_path.display(),
+            m.seed,
+            m.algorithm
+        );
+        for n in notes {
+            println!("note: {n}");
+        }
+        Ok(())
+    } else {
+        Err(Error::data(format!(
+            "NOT verified: {}\n{}",
+            a.dir.display(),
+            diffs
+                .iter()
+                .map(|d| format!("- {d}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        )))
+    }
 }

@@ -297,7 +297,7 @@ pub fn render(m: &Manifest, frame: &Frame, draw: &Draw) -> String {
 }
 
 /// Escapes text for a Markdown table cell.
-fn md(s: &str) -> String {
+pub fn md(s: &str) -> String {
     s.replace('\\', "\\\\")
         .replace('|', "\\|")
         .replace(['\n', '\r'], " ")

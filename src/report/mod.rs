@@ -1,3 +1,4 @@
 //! Renderers that turn results into documents people read.
 
+pub mod customers;
 pub mod justification;

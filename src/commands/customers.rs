@@ -1,0 +1,458 @@
+//! `svcaudit sample customers`: resolve the arguments, draw, write the outputs.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::cli::CustomerArgs;
+use crate::customers::fields::{date_of, mask_name, mask_phone};
+use crate::customers::scan::RowCounts;
+use crate::customers::{
+    CustomerDraw, CustomerParams, CustomerSize, OutletPlan, PersonCounts, draw_customers,
+    read_outlet_stage,
+};
+use crate::error::{Error, Result};
+use crate::io::output::{relative_path, write_atomic};
+use crate::io::table::{Format, ReadOptions};
+use crate::prn::ALGORITHM;
+use crate::report::customers as report;
+use crate::seed::{Seed, sha256_hex};
+
+/// The manifest of a customer draw (`kind` = `customers`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomerManifest {
+    pub format: String,
+    pub tool: String,
+    pub tool_version: String,
+    pub algorithm: String,
+    pub kind: String,
+    pub seed: String,
+    pub seed_commitment: String,
+    pub commitment_checked: bool,
+    pub drawn_on: String,
+    pub drawn_by: String,
+    pub frame: CustomerFrameInfo,
+    pub parameters: CustomerParams,
+    pub size: CustomerSize,
+    pub outlets: Vec<OutletPlan>,
+    pub counts: RowCounts,
+    pub persons: PersonCounts,
+    pub outputs: BTreeMap<String, String>,
+    pub command: String,
+}
+
+/// The service records as read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerFrameInfo {
+    pub path: String,
+    pub format: Format,
+    pub encoding: String,
+    pub delimiter: Option<String>,
+    pub sheet: Option<String>,
+    pub sha256_bytes: String,
+    /// SHA-256 of the canonical records: cells trimmed, UTF-8, comma-separated, LF, blank
+    /// rows dropped, rows in file order (docs/ALGORITHM.md §4.6).
+    pub sha256_canonical: String,
+    pub columns: Vec<String>,
+    /// Column used for: id, outlet, date, phone, person key, service type, name.
+    pub columns_used: BTreeMap<String, String>,
+    pub read: ReadOptions,
+}
+
+/// The three data outputs of a draw.
+pub struct Rendered {
+    pub sample: Vec<u8>,
+    pub call_sheet: Vec<u8>,
+    pub flagged: Vec<u8>,
+}
+
+/// Resolves the outlet stage and runs the draw: shared by `sample customers` and `verify`.
+pub fn run_draw(
+    frame: &Path,
+    read: &ReadOptions,
+    seed: &Seed,
+    p: &CustomerParams,
+    outlets_dir: Option<&Path>,
+    spill_in: &Path,
+) -> Result<(CustomerDraw, Option<String>)> {
+    let stage = match outlets_dir {
+        Some(d) => Some(read_outlet_stage(d)?),
+        None => None,
+    };
+    let bar = progress_bar();
+    let progress = |done: u64, total: u64| {
+        if let Some(b) = &bar {
+            b.set_length(total);
+            b.set_position(done);
+        }
+    };
+    let d = draw_customers(
+        frame,
+        read,
+        seed,
+        p,
+        stage.as_ref().map(|s| &s.0),
+        spill_in,
+        &progress,
+    )?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    Ok((d, stage.map(|s| s.1)))
+}
+
+fn progress_bar() -> Option<indicatif::ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let b = indicatif::ProgressBar::new(0);
+    b.set_style(
+        indicatif::ProgressStyle::with_template(
+            "reading records {bar:40} {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    Some(b)
+}
+
+pub fn customers(a: CustomerArgs) -> Result<()> {
+    let seed = Seed::parse(&a.seed)?;
+    if let Some(c) = &a.seed_commitment {
+        seed.check_commitment(c)?;
+    }
+    let drawn_on = super::sample::drawn_on(a.drawn_on.as_deref())?;
+    let drawn_by = a
+        .drawn_by
+        .clone()
+        .or_else(|| std::env::var("USER").ok())
+        .unwrap_or_else(|| "unknown".into());
+    let manifest_path = a.out.join("manifest.json");
+    if !a.force && (manifest_path.exists() || a.out.join("sample.csv").exists()) {
+        return Err(Error::usage(format!(
+            "{}: a draw is already there; choose another --out or pass --force to replace it",
+            a.out.display()
+        )));
+    }
+    let params = params_from_args(&a)?;
+    let read = ReadOptions {
+        encoding: a.encoding.clone(),
+        sheet: a.sheet.clone(),
+    };
+    let created = !a.out.exists();
+    std::fs::create_dir_all(&a.out).map_err(|e| Error::io(&a.out, "create the folder", &e))?;
+    let result = run_draw(
+        &a.frame,
+        &read,
+        &seed,
+        &params,
+        a.outlets.as_deref(),
+        &a.out,
+    );
+    let (d, outlet_sha) = match result {
+        Ok(x) => x,
+        Err(e) => {
+            if created {
+                let _ = std::fs::remove_dir(&a.out);
+            }
+            return Err(e);
+        }
+    };
+    let mut params = params;
+    params.outlet_sample_sha256 = outlet_sha;
+    let mut manifest = CustomerManifest {
+        format: crate::io::manifest::FORMAT.into(),
+        tool: "svcaudit".into(),
+        tool_version: env!("CARGO_PKG_VERSION").into(),
+        algorithm: ALGORITHM.into(),
+        kind: "customers".into(),
+        seed: seed.canonical().into(),
+        seed_commitment: seed.commitment(),
+        commitment_checked: a.seed_commitment.is_some(),
+        drawn_on,
+        drawn_by,
+        frame: frame_info(&d, relative_path(&a.frame, &a.out), read),
+        parameters: params,
+        size: d.size.clone(),
+        outlets: d.outlets.clone(),
+        counts: d.scan.counts.clone(),
+        persons: d.persons.clone(),
+        outputs: BTreeMap::new(),
+        command: super::sample::command_line(),
+    };
+    let out = render(&d);
+    let just = report::render(&manifest, &d);
+    for (name, bytes) in [
+        ("sample.csv", &out.sample),
+        ("call_sheet.csv", &out.call_sheet),
+        ("flagged.csv", &out.flagged),
+        ("justification.md", &just.as_bytes().to_vec()),
+    ] {
+        manifest.outputs.insert(name.into(), sha256_hex(bytes));
+        write_atomic(&a.out.join(name), bytes)?;
+    }
+    write_atomic(&manifest_path, &manifest.to_bytes())?;
+    let c = &d.scan.counts;
+    eprintln!(
+        "drew {} customers to contact and {} reserves in {} outlets from {} records ({} people; {} flagged, {} outside the window or type) into {}",
+        d.size.contacts,
+        d.size.reserves,
+        d.outlets.len(),
+        c.rows,
+        d.persons.persons,
+        c.flagged(),
+        c.outside_window + c.type_not_included,
+        a.out.display()
+    );
+    if c.flagged() > 0 {
+        eprintln!(
+            "note: {} rows were flagged and left out; see {}",
+            c.flagged(),
+            a.out.join("flagged.csv").display()
+        );
+    }
+    Ok(())
+}
+
+impl CustomerManifest {
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut v = serde_json::to_vec_pretty(self).expect("manifest serialises");
+        v.push(b'\n');
+        v
+    }
+}
+
+/// The frame description for the manifest.
+pub fn frame_info(d: &CustomerDraw, path: String, read: ReadOptions) -> CustomerFrameInfo {
+    let s = &d.scan;
+    let c = &d.rules.cols;
+    let mut used = BTreeMap::new();
+    let mut put = |k: &str, i: Option<usize>| {
+        if let Some(i) = i {
+            used.insert(k.to_string(), s.header[i].clone());
+        }
+    };
+    put("id", Some(c.id));
+    put("outlet", Some(c.outlet));
+    put("date", Some(c.date));
+    put("phone", c.phone);
+    put("person_key", Some(c.person));
+    put("service_type", c.service_type);
+    put("name", c.name);
+    CustomerFrameInfo {
+        path,
+        format: s.format,
+        encoding: s.encoding.clone(),
+        delimiter: s.delimiter.map(|c| c.to_string()),
+        sheet: s.sheet.clone(),
+        sha256_bytes: s.sha256_bytes.clone(),
+        sha256_canonical: s.sha256_canonical.clone(),
+        columns: s.header.clone(),
+        columns_used: used,
+        read,
+    }
+}
+
+fn writer() -> csv::Writer<Vec<u8>> {
+    csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new())
+}
+
+/// sample.csv (masked), call_sheet.csv (full personal data) and flagged.csv.
+pub fn render(d: &CustomerDraw) -> Rendered {
+    let c = &d.rules.cols;
+    let header = &d.scan.header;
+    let masked = |i: usize, v: &str| -> String {
+        if Some(i) == c.phone || (Some(i) == Some(c.person) && c.person != c.id) {
+            mask_phone(v)
+        } else if Some(i) == c.name {
+            mask_name(v)
+        } else {
+            v.to_string()
+        }
+    };
+    let mut w = writer();
+    let mut h: Vec<&str> = vec![
+        "unit_id",
+        "stratum",
+        "outlet_id",
+        "role",
+        "rank",
+        "prn",
+        "inclusion_prob",
+        "weight",
+    ];
+    h.extend(header.iter().map(String::as_str));
+    w.write_record(&h).expect("memory");
+    for r in &d.rows {
+        let mut rec = vec![
+            r.cells[c.id].clone(),
+            r.stratum.clone(),
+            r.outlet.clone(),
+            r.role.as_str().to_string(),
+            r.rank.to_string(),
+            format!("{}", r.person.prn.u()),
+            format!("{}", r.pi),
+            if r.pi > 0.0 {
+                format!("{}", 1.0 / r.pi)
+            } else {
+                String::new()
+            },
+        ];
+        rec.extend(r.cells.iter().enumerate().map(|(i, v)| masked(i, v)));
+        w.write_record(&rec).expect("memory");
+    }
+    let sample = w.into_inner().expect("memory");
+
+    let mut w = writer();
+    let skip: Vec<usize> = [Some(c.id), Some(c.outlet), c.name, c.phone]
+        .into_iter()
+        .flatten()
+        .collect();
+    let mut h: Vec<String> = [
+        "outlet_id",
+        "call_order",
+        "role",
+        "unit_id",
+        "name",
+        "phone",
+        "last_service",
+        "outlets_served",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    h.extend(
+        header
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !skip.contains(i))
+            .map(|(_, s)| s.clone()),
+    );
+    w.write_record(&h).expect("memory");
+    let mut rows: Vec<&crate::customers::CustomerRow> = d.rows.iter().collect();
+    rows.sort_by(|a, b| (&a.outlet, a.rank).cmp(&(&b.outlet, b.rank)));
+    for r in rows {
+        let mut rec = vec![
+            r.outlet.clone(),
+            r.rank.to_string(),
+            r.role.as_str().to_string(),
+            r.cells[c.id].clone(),
+            c.name.map(|i| r.cells[i].clone()).unwrap_or_default(),
+            c.phone.map(|i| r.cells[i].clone()).unwrap_or_default(),
+            date_of(r.person.date).to_string(),
+            r.person.outlets_seen.to_string(),
+        ];
+        rec.extend(
+            r.cells
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !skip.contains(i))
+                .map(|(_, v)| v.clone()),
+        );
+        w.write_record(&rec).expect("memory");
+    }
+    let call_sheet = w.into_inner().expect("memory");
+
+    let mut w = writer();
+    w.write_record(["line", "column", "column_name", "reason", "value"])
+        .expect("memory");
+    for f in &d.scan.flags {
+        w.write_record([
+            f.line.to_string(),
+            f.column.to_string(),
+            header.get(f.column - 1).cloned().unwrap_or_default(),
+            f.reason.to_string(),
+            f.value.clone(),
+        ])
+        .expect("memory");
+    }
+    let flagged = w.into_inner().expect("memory");
+    Rendered {
+        sample,
+        call_sheet,
+        flagged,
+    }
+}
+
+fn params_from_args(a: &CustomerArgs) -> Result<CustomerParams> {
+    if !(a.response_rate > 0.0 && a.response_rate <= 1.0) {
+        return Err(Error::usage(format!(
+            "--response-rate {}: must be a fraction in (0, 1], e.g. 0.6 for 60 %",
+            a.response_rate
+        )));
+    }
+    let confidence = a.confidence.unwrap_or(0.95);
+    if !(confidence > 0.5 && confidence < 1.0) {
+        return Err(Error::usage(format!(
+            "--confidence {confidence}: must be between 0.5 and 1, e.g. 0.95"
+        )));
+    }
+    let margin = a.margin.unwrap_or(0.05);
+    if !(margin > 0.0 && margin < 0.5) {
+        return Err(Error::usage(format!(
+            "--margin {margin}: must be between 0 and 0.5, e.g. 0.05 for ±5 %"
+        )));
+    }
+    let p = a.p.unwrap_or(0.5);
+    if !(p > 0.0 && p < 1.0) {
+        return Err(Error::usage(format!("--p {p}: must be between 0 and 1")));
+    }
+    if a.per_outlet == Some(0) || a.n == Some(0) {
+        return Err(Error::usage("the sample size must be at least 1"));
+    }
+    if a.allocation != "proportional" && a.allocation != "equal" {
+        return Err(Error::usage(format!(
+            "--allocation `{}`: customers are allocated proportional or equal",
+            a.allocation
+        )));
+    }
+    if a.per_outlet.is_some() && a.allocation != "proportional" {
+        return Err(Error::usage(
+            "--allocation applies to a total size (--n or Cochran), not to --per-outlet",
+        ));
+    }
+    if let Some(d) = &a.outlets
+        && !d.join("sample.csv").exists()
+    {
+        return Err(Error::usage(format!(
+            "--outlets {}: no sample.csv there; name the folder of `svcaudit sample outlets`",
+            d.display()
+        )));
+    }
+    Ok(CustomerParams {
+        outlets: a.outlets.as_ref().map(|d| relative_path(d, &a.out)),
+        outlet_sample_sha256: None,
+        per_outlet: a.per_outlet,
+        n: a.n,
+        confidence,
+        margin,
+        p,
+        response_rate: a.response_rate,
+        reserve: a.reserve,
+        allocation: a.allocation.clone(),
+        min_per_outlet: a.min_per_outlet,
+        since: a.since.clone(),
+        until: a.until.clone(),
+        service_types: a
+            .service_types
+            .iter()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect(),
+        id_col: a.id_col.clone(),
+        outlet_col: a.outlet_col.clone(),
+        date_col: a.date_col.clone(),
+        phone_col: a.phone_col.clone(),
+        person_key: a.person_key.clone(),
+        type_col: a.type_col.clone(),
+        name_col: a.name_col.clone(),
+    })
+}
+
+/// The outlet draw folder a manifest points at, resolved against its own folder.
+pub fn outlets_dir(dir: &Path, p: &CustomerParams) -> Option<PathBuf> {
+    p.outlets.as_ref().map(|o| dir.join(o))
+}

@@ -1,0 +1,575 @@
+//! The customer draw (顾客访问抽样): people to interview, per sampled outlet, from the
+//! applicant's service records.
+//!
+//! Design (docs/ALGORITHM.md §4): a two-stage sample. Stage 1 is the outlet draw named by
+//! `--outlets` (or every outlet of the records, with probability 1). Stage 2 takes, inside
+//! each sampled outlet, the people with the smallest lottery numbers, which is a simple
+//! random sample without replacement of that outlet's people. One person is one unit: rows
+//! are merged by the person key (phone digits by default) and a person belongs to the outlet
+//! of their most recent service in the window. A person's inclusion probability is
+//! `π_outlet · c/N`, with `c` the contacts drawn and `N` the people of the outlet.
+//!
+//! The work is [`scan`] (one streaming pass over the records, spilled by person) and
+//! [`resolve`] (people, owners, smallest numbers); this module sizes the sample and builds
+//! the rows.
+
+pub mod fields;
+pub mod resolve;
+pub mod scan;
+pub mod size;
+
+use std::collections::{HashMap, HashSet};
+use std::io::{Read, Seek, SeekFrom};
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::io::frame::find_column;
+use crate::io::table::{RawTable, ReadOptions};
+use crate::model::Role;
+use crate::prn::{Domain, PrnBatch};
+use crate::seed::Seed;
+use crate::sizing::{Allocation, allocate};
+use resolve::{Person, Resolved};
+use scan::{Columns, Rules, Scan, Source};
+use size::Cochran;
+
+/// Header names recognised as the service record id.
+pub const RECORD_ID_ALIASES: &[&str] = &[
+    "customer_id",
+    "record_id",
+    "order_id",
+    "客户编号",
+    "顾客编号",
+    "工单号",
+    "服务单号",
+    "工单编号",
+    "订单号",
+    "记录编号",
+    "id",
+    "编号",
+];
+/// Header names recognised as the outlet of a service record.
+pub const OUTLET_ALIASES: &[&str] = &[
+    "outlet_id",
+    "网点编号",
+    "网点代码",
+    "网点编码",
+    "服务网点编号",
+    "门店编号",
+    "outlet",
+];
+/// Header names recognised as the service date.
+pub const DATE_ALIASES: &[&str] = &[
+    "service_date",
+    "服务日期",
+    "服务时间",
+    "维修日期",
+    "完成日期",
+    "日期",
+    "date",
+];
+/// Header names recognised as the phone number.
+pub const PHONE_ALIASES: &[&str] = &[
+    "phone",
+    "mobile",
+    "tel",
+    "telephone",
+    "电话",
+    "手机",
+    "手机号",
+    "手机号码",
+    "联系电话",
+    "客户电话",
+];
+/// Header names recognised as the customer's name.
+pub const NAME_ALIASES: &[&str] = &[
+    "name",
+    "customer_name",
+    "姓名",
+    "客户姓名",
+    "顾客姓名",
+    "联系人",
+];
+/// Header names recognised as the service type.
+pub const TYPE_ALIASES: &[&str] = &["service_type", "服务类型", "服务类别", "业务类型"];
+
+/// Everything that decides a customer draw, stored in the manifest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomerParams {
+    /// The outlet draw folder, relative to the output folder; `None`: every outlet.
+    pub outlets: Option<String>,
+    /// SHA-256 of the outlet draw's sample.csv, to notice a changed first stage.
+    pub outlet_sample_sha256: Option<String>,
+    pub per_outlet: Option<u64>,
+    pub n: Option<u64>,
+    pub confidence: f64,
+    pub margin: f64,
+    pub p: f64,
+    pub response_rate: f64,
+    pub reserve: u64,
+    /// `proportional` or `equal` (across sampled outlets, for a total size).
+    pub allocation: String,
+    pub min_per_outlet: u64,
+    pub since: Option<String>,
+    pub until: Option<String>,
+    pub service_types: Vec<String>,
+    pub id_col: Option<String>,
+    pub outlet_col: Option<String>,
+    pub date_col: Option<String>,
+    pub phone_col: Option<String>,
+    pub person_key: Option<String>,
+    pub type_col: Option<String>,
+    pub name_col: Option<String>,
+}
+
+/// The first stage as read from an outlet draw folder.
+#[derive(Debug, Clone, Default)]
+pub struct OutletStage {
+    /// Sampled outlet id → (stratum, inclusion probability).
+    pub sampled: HashMap<String, (String, f64)>,
+    /// Every outlet id of the outlet list (certainty, selected, reserve, or not drawn).
+    pub all: HashSet<String>,
+}
+
+/// One sampled outlet's numbers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutletPlan {
+    pub outlet_id: String,
+    pub stratum: String,
+    /// Inclusion probability of the outlet (stage 1).
+    pub pi_outlet: f64,
+    /// Eligible service records.
+    pub records: u64,
+    /// People who belong to the outlet (N).
+    pub persons: u64,
+    /// Of those, people also served at another outlet.
+    pub persons_multi_outlet: u64,
+    /// Interviews wanted (n), before inflation for response.
+    pub n: u64,
+    /// People to contact: `⌈n / response rate⌉`, at most N.
+    pub contacts: u64,
+    pub reserves: u64,
+}
+
+/// The size and how it was reached.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomerSize {
+    /// `per-outlet`, `fixed` or `cochran`.
+    pub rule: String,
+    pub cochran: Option<Cochran>,
+    /// People of the sampled outlets (N).
+    pub population: u64,
+    /// Interviews wanted in all (Σ n).
+    pub n: u64,
+    pub contacts: u64,
+    pub reserves: u64,
+    /// The margin of error Σ n achieves (simple random sampling approximation).
+    pub achieved_margin: f64,
+    pub z: f64,
+}
+
+/// What happened to people. `persons = persons_sampled_outlets + persons_other_outlets`,
+/// and `eligible rows = persons + merged_rows`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonCounts {
+    pub persons: u64,
+    /// Eligible rows that were further services of a person already counted.
+    pub merged_rows: u64,
+    pub multi_outlet: u64,
+    pub persons_sampled_outlets: u64,
+    pub persons_other_outlets: u64,
+}
+
+/// A drawn person with the cells of their representing record.
+#[derive(Debug, Clone)]
+pub struct CustomerRow {
+    pub outlet: String,
+    pub stratum: String,
+    pub role: Role,
+    pub rank: u64,
+    pub pi: f64,
+    pub person: Person,
+    pub cells: Vec<String>,
+}
+
+/// A whole customer draw.
+pub struct CustomerDraw {
+    pub scan: Scan,
+    pub rules: Rules,
+    pub outlets: Vec<OutletPlan>,
+    pub size: CustomerSize,
+    pub persons: PersonCounts,
+    pub rows: Vec<CustomerRow>,
+}
+
+/// Reads an outlet draw folder: its sample (stage 1) and its outlet list's ids.
+pub fn read_outlet_stage(dir: &Path) -> Result<(OutletStage, String)> {
+    let sample = dir.join("sample.csv");
+    let bytes = std::fs::read(&sample).map_err(|e| {
+        Error::data(format!(
+            "{}: cannot read the outlet draw: {e}\nhint: --outlets names the folder of `svcaudit sample outlets`",
+            sample.display()
+        ))
+    })?;
+    let sha = crate::seed::sha256_hex(&bytes);
+    let mut rdr = csv::Reader::from_reader(&bytes[..]);
+    let h = rdr
+        .headers()
+        .map_err(|e| Error::data(format!("{}: {e}", sample.display())))?
+        .clone();
+    let col = |n: &str| {
+        h.iter().position(|c| c == n).ok_or_else(|| {
+            Error::data(format!(
+                "{}:1: no column `{n}`; this is not a svcaudit outlet sample",
+                sample.display()
+            ))
+        })
+    };
+    let (ci, cs, cr, cp) = (
+        col("unit_id")?,
+        col("stratum")?,
+        col("role")?,
+        col("inclusion_prob")?,
+    );
+    let mut stage = OutletStage::default();
+    for (i, r) in rdr.records().enumerate() {
+        let r = r.map_err(|e| Error::data(format!("{}:{}: {e}", sample.display(), i + 2)))?;
+        let role = &r[cr];
+        if role == "reserve" {
+            continue;
+        }
+        let pi: f64 = r[cp].parse().map_err(|_| {
+            Error::data(format!(
+                "{}:{}: inclusion_prob `{}` is not a number",
+                sample.display(),
+                i + 2,
+                &r[cp]
+            ))
+        })?;
+        stage
+            .sampled
+            .insert(r[ci].to_string(), (r[cs].to_string(), pi));
+    }
+    let m = crate::io::manifest::Manifest::load(&dir.join("manifest.json"))?;
+    let frame_path = dir.join(&m.frame.path);
+    let t = crate::io::table::read_table(&frame_path, &m.frame.read).map_err(|e| {
+        Error::data(format!(
+            "{}\nhint: the outlet draw's list must stay where its manifest.json says ({})",
+            e.message, m.frame.path
+        ))
+    })?;
+    let idc = t
+        .header
+        .iter()
+        .position(|c| c == &m.frame.id_column)
+        .ok_or_else(|| {
+            Error::data(format!(
+                "{}: no column {}",
+                frame_path.display(),
+                m.frame.id_column
+            ))
+        })?;
+    stage.all = t.rows.iter().map(|r| r.cells[idc].clone()).collect();
+    Ok((stage, sha))
+}
+
+/// The rules for a header, from the parameters.
+pub fn rules_for(t: &RawTable, p: &CustomerParams, stage: Option<&OutletStage>) -> Result<Rules> {
+    let req = |c: Option<&str>, aliases: &[&str], flag: &str, what: &str| -> Result<usize> {
+        Ok(find_column(t, c, aliases, flag, what)?.expect("required column"))
+    };
+    let id = req(
+        p.id_col.as_deref(),
+        RECORD_ID_ALIASES,
+        "--id-col",
+        "the service record id",
+    )?;
+    let outlet = req(
+        p.outlet_col.as_deref(),
+        OUTLET_ALIASES,
+        "--outlet-col",
+        "the outlet id",
+    )?;
+    let date = req(
+        p.date_col.as_deref(),
+        DATE_ALIASES,
+        "--date-col",
+        "the service date",
+    )?;
+    let phone = find_column(t, p.phone_col.as_deref(), PHONE_ALIASES, "--phone-col", "")?;
+    let name = find_column(t, p.name_col.as_deref(), NAME_ALIASES, "--name-col", "")?;
+    let service_type = find_column(t, p.type_col.as_deref(), TYPE_ALIASES, "--type-col", "")?;
+    let person = match &p.person_key {
+        Some(k) => req(Some(k), &[], "--person-key", "")?,
+        None => phone.unwrap_or(id),
+    };
+    if !p.service_types.is_empty() && service_type.is_none() {
+        return Err(Error::usage(format!(
+            "{}:1: --service-types needs a service type column; looked for {}\nhint: name it with --type-col",
+            t.name(),
+            TYPE_ALIASES.join(", ")
+        )));
+    }
+    let day = |s: &Option<String>, flag: &str| -> Result<Option<i32>> {
+        match s {
+            None => Ok(None),
+            Some(s) => fields::parse_date(s, false).map(Some).ok_or_else(|| {
+                Error::usage(format!("{flag} `{s}`: not a date; write e.g. 2025-03-01"))
+            }),
+        }
+    };
+    Ok(Rules {
+        cols: Columns {
+            id,
+            outlet,
+            date,
+            phone,
+            person,
+            service_type,
+            name,
+        },
+        width: t.header.len(),
+        since: day(&p.since, "--since")?,
+        until: day(&p.until, "--until")?,
+        types: (!p.service_types.is_empty()).then(|| p.service_types.iter().cloned().collect()),
+        outlets: stage.map(|s| s.all.clone()),
+        excel_serial: false,
+    })
+}
+
+/// `⌈n / r⌉`, robust to the float representation of r.
+pub fn inflate(n: u64, r: f64) -> u64 {
+    if r >= 1.0 {
+        return n;
+    }
+    let x = n as f64 / r;
+    (x - 1e-9).ceil().max(0.0) as u64
+}
+
+/// Draws customers: pass 1, pass 2, size, allocation, rows.
+pub fn draw_customers(
+    path: &Path,
+    read: &ReadOptions,
+    seed: &Seed,
+    p: &CustomerParams,
+    stage: Option<&OutletStage>,
+    spill_in: &Path,
+    progress: &dyn Fn(u64, u64),
+) -> Result<CustomerDraw> {
+    let mut rules_out: Option<Rules> = None;
+    let chooser = |t: &RawTable| rules_for(t, p, stage);
+    let scan = scan::scan(path, read, &chooser, spill_in, progress)?;
+    let _ = rules_out.take();
+    // The header is known now; rebuild the rules for the record (cheap).
+    let header_table = RawTable {
+        path: path.to_path_buf(),
+        format: scan.format,
+        encoding: scan.encoding.clone(),
+        had_bom: scan.had_bom,
+        delimiter: scan.delimiter,
+        sheet: scan.sheet.clone(),
+        header: scan.header.clone(),
+        rows: Vec::new(),
+        blank_rows: 0,
+        empty_lines: 0,
+        sha256: String::new(),
+    };
+    let rules = rules_for(&header_table, p, stage)?;
+    debug_assert!(scan.counts.adds_up());
+
+    let n_out = scan.outlets.len();
+    let wanted: Vec<bool> = scan
+        .outlets
+        .iter()
+        .map(|o| stage.is_none_or(|s| s.sampled.contains_key(o)))
+        .collect();
+    let r = p.response_rate;
+    let cap_n = match (p.per_outlet, p.n) {
+        (Some(m), _) => inflate(m, r),
+        (None, Some(n)) => inflate(n.max(p.min_per_outlet), r),
+        (None, None) => {
+            let c = size::cochran(p.confidence, p.margin, p.p, u64::MAX >> 11);
+            inflate((c.n0.ceil() as u64).max(p.min_per_outlet), r)
+        }
+    } + p.reserve;
+    let caps: Vec<u64> = wanted.iter().map(|&w| if w { cap_n } else { 0 }).collect();
+    let batch = PrnBatch::new(seed, Domain::Customer);
+    let res = resolve::resolve(&scan.spill, n_out, &wanted, &caps, &batch)?;
+
+    // Stage 1 outlets that have people, in outlet id order.
+    let sampled: Vec<usize> = (0..n_out).filter(|&g| wanted[g]).collect();
+    let population: u64 = sampled.iter().map(|&g| res.owned[g]).sum();
+    let z = size::z_for(p.confidence);
+    let (rule, cochran, ns): (&str, Option<Cochran>, Vec<u64>) = match (p.per_outlet, p.n) {
+        (Some(m), _) => (
+            "per-outlet",
+            None,
+            sampled.iter().map(|&g| m.min(res.owned[g])).collect(),
+        ),
+        (None, n) => {
+            let (rule, c, total) = match n {
+                Some(n) => ("fixed", None, n.min(population)),
+                None => {
+                    let c = size::cochran(p.confidence, p.margin, p.p, population);
+                    let n = c.n;
+                    ("cochran", Some(c), n)
+                }
+            };
+            let sizes: Vec<(String, u64)> = sampled
+                .iter()
+                .map(|&g| (scan.outlets[g].clone(), res.owned[g]))
+                .collect();
+            let alloc = match p.allocation.as_str() {
+                "equal" => Allocation::Equal,
+                _ => Allocation::Proportional,
+            };
+            (rule, c, allocate(&sizes, total, &alloc, p.min_per_outlet)?)
+        }
+    };
+    let mut outlets = Vec::new();
+    let mut rows = Vec::new();
+    for (k, &g) in sampled.iter().enumerate() {
+        let id = &scan.outlets[g];
+        let (stratum, pi_o) = match stage {
+            Some(s) => s.sampled[id].clone(),
+            None => ("all".to_string(), 1.0),
+        };
+        let big_n = res.owned[g];
+        let n = ns[k];
+        let contacts = inflate(n, r).min(big_n);
+        let reserves = p.reserve.min(big_n - contacts);
+        let pi = if big_n == 0 {
+            0.0
+        } else {
+            pi_o * contacts as f64 / big_n as f64
+        };
+        for (i, person) in res.candidates[g]
+            .iter()
+            .take((contacts + reserves) as usize)
+            .enumerate()
+        {
+            rows.push(CustomerRow {
+                outlet: id.clone(),
+                stratum: stratum.clone(),
+                role: if (i as u64) < contacts {
+                    Role::Selected
+                } else {
+                    Role::Reserve
+                },
+                rank: i as u64 + 1,
+                pi,
+                person: person.clone(),
+                cells: Vec::new(),
+            });
+        }
+        outlets.push(OutletPlan {
+            outlet_id: id.clone(),
+            stratum,
+            pi_outlet: pi_o,
+            records: scan.outlet_rows[g],
+            persons: big_n,
+            persons_multi_outlet: res.owned_multi[g],
+            n,
+            contacts,
+            reserves,
+        });
+    }
+    // Sampled outlets without any eligible customer still appear, with N = 0.
+    if let Some(s) = stage {
+        let have: HashSet<&str> = outlets.iter().map(|o| o.outlet_id.as_str()).collect();
+        let mut missing: Vec<(&String, &(String, f64))> = s
+            .sampled
+            .iter()
+            .filter(|(id, _)| !have.contains(id.as_str()))
+            .collect();
+        missing.sort_by(|a, b| a.0.cmp(b.0));
+        for (id, (stratum, pi_o)) in missing {
+            outlets.push(OutletPlan {
+                outlet_id: id.clone(),
+                stratum: stratum.clone(),
+                pi_outlet: *pi_o,
+                records: 0,
+                persons: 0,
+                persons_multi_outlet: 0,
+                n: 0,
+                contacts: 0,
+                reserves: 0,
+            });
+        }
+    }
+    outlets.sort_by(|a, b| (&a.stratum, &a.outlet_id).cmp(&(&b.stratum, &b.outlet_id)));
+    rows.sort_by(|a, b| (&a.stratum, &a.outlet, a.rank).cmp(&(&b.stratum, &b.outlet, b.rank)));
+    fetch_cells(&scan.source, &mut rows)?;
+
+    let n_total: u64 = outlets.iter().map(|o| o.n).sum();
+    let persons_sampled = population;
+    let persons = PersonCounts {
+        persons: res.persons,
+        merged_rows: scan.counts.eligible - res.persons,
+        multi_outlet: res.multi_outlet,
+        persons_sampled_outlets: persons_sampled,
+        persons_other_outlets: res.persons - persons_sampled,
+    };
+    let size = CustomerSize {
+        rule: rule.to_string(),
+        cochran,
+        population,
+        n: n_total,
+        contacts: outlets.iter().map(|o| o.contacts).sum(),
+        reserves: outlets.iter().map(|o| o.reserves).sum(),
+        achieved_margin: size::achieved_margin(z, p.p, n_total, population),
+        z,
+    };
+    let _ = Resolved::default;
+    Ok(CustomerDraw {
+        scan,
+        rules,
+        outlets,
+        size,
+        persons,
+        rows,
+    })
+}
+
+/// Reads the representing records of the drawn people back from the frame.
+fn fetch_cells(source: &Source, rows: &mut [CustomerRow]) -> Result<()> {
+    match source {
+        Source::Table(t) => {
+            for r in rows.iter_mut() {
+                r.cells = t.rows[r.person.offset as usize].cells.clone();
+            }
+        }
+        Source::Csv { path, delimiter } => {
+            let mut order: Vec<usize> = (0..rows.len()).collect();
+            order.sort_by_key(|&i| rows[i].person.offset);
+            let mut f =
+                std::fs::File::open(path).map_err(|e| Error::io(path, "open the file", &e))?;
+            let mut buf = Vec::new();
+            for i in order {
+                let off = rows[i].person.offset;
+                f.seek(SeekFrom::Start(off))
+                    .map_err(|e| Error::io(path, "read the file", &e))?;
+                let mut want = 4096u64;
+                loop {
+                    buf.clear();
+                    (&mut f)
+                        .take(want)
+                        .read_to_end(&mut buf)
+                        .map_err(|e| Error::io(path, "read the file", &e))?;
+                    let complete = (buf.len() as u64) < want || scan::record_complete(&buf);
+                    if complete {
+                        break;
+                    }
+                    want *= 4;
+                    f.seek(SeekFrom::Start(off))
+                        .map_err(|e| Error::io(path, "read the file", &e))?;
+                }
+                let (cells, _) = scan::split_one(&buf, *delimiter);
+                rows[i].cells = cells;
+            }
+        }
+    }
+    Ok(())
+}

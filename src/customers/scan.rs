@@ -1,0 +1,1119 @@
+//! Pass 1 over a customer frame: read every service record once, classify it, and spill the
+//! eligible ones as fixed-size records into hash partitions by person.
+//!
+//! A UTF-8 CSV is streamed: one reader thread cuts the file into blocks at record boundaries
+//! (quote-aware) and hashes the raw bytes in order; worker threads (one per core) parse,
+//! check and classify the rows and write 32-byte records (person, outlet, date, offset) to
+//! their own partition files. Memory is a few blocks plus small per-worker tables, whatever
+//! the file's length. Other formats (xlsx, UTF-16, GBK/GB18030) are read whole by
+//! [`crate::io::table`] and fed through the same classification; they are what Excel can
+//! hold, far below streaming sizes.
+//!
+//! Invariant: every data record ends as exactly one of eligible, excluded (with a reason
+//! counted in [`RowCounts`]) or flagged ([`Flag`], also counted); a record with the wrong
+//! number of fields stops the draw with its line. `RowCounts::adds_up` checks it.
+
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::fields::{parse_date, phone_digits};
+use crate::error::{Error, Problems, Result};
+use crate::io::table::{self, Format, RawTable, ReadOptions};
+use crate::prn::encode_id;
+use crate::seed::hex;
+
+/// Number of hash partitions of the spill.
+pub const PARTS: usize = 64;
+/// Bytes per spilled record.
+pub const REC: usize = 32;
+const BLOCK: usize = 4 << 20;
+
+/// Which column holds what (indices into the header).
+#[derive(Debug, Clone)]
+pub struct Columns {
+    pub id: usize,
+    pub outlet: usize,
+    pub date: usize,
+    pub phone: Option<usize>,
+    /// The person key column; when it is the phone column, keys are phone digits.
+    pub person: usize,
+    pub service_type: Option<usize>,
+    pub name: Option<usize>,
+}
+
+/// Everything that decides whether a row is eligible. Shared read-only by the workers.
+#[derive(Debug, Clone)]
+pub struct Rules {
+    pub cols: Columns,
+    pub width: usize,
+    pub since: Option<i32>,
+    pub until: Option<i32>,
+    /// Service types to include (trimmed, exact); `None` takes every type.
+    pub types: Option<HashSet<String>>,
+    /// The outlet list's ids, when known: customers of any other outlet are flagged.
+    pub outlets: Option<HashSet<String>>,
+    /// Whether plain numbers are Excel serial dates (xlsx frames).
+    pub excel_serial: bool,
+}
+
+/// What happened to the rows of the frame. The counts add up to `rows`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowCounts {
+    /// Data records read (after the header; blank lines not included).
+    pub rows: u64,
+    /// Empty lines and rows of empty cells, skipped.
+    pub blank_lines: u64,
+    /// Service records that can represent a person.
+    pub eligible: u64,
+    /// Service date before `--since` or after `--until`.
+    pub outside_window: u64,
+    /// Service type not among `--service-types`.
+    pub type_not_included: u64,
+    /// Flagged: no record id.
+    pub flagged_no_id: u64,
+    /// Flagged: no outlet id.
+    pub flagged_no_outlet: u64,
+    /// Flagged: an outlet id not in the outlet list.
+    pub flagged_unknown_outlet: u64,
+    /// Flagged: a service date that cannot be read.
+    pub flagged_bad_date: u64,
+    /// Flagged: no usable phone number (or an empty person key), so the person cannot be called.
+    pub flagged_no_phone: u64,
+}
+
+impl RowCounts {
+    pub fn flagged(&self) -> u64 {
+        self.flagged_no_id
+            + self.flagged_no_outlet
+            + self.flagged_unknown_outlet
+            + self.flagged_bad_date
+            + self.flagged_no_phone
+    }
+
+    /// True when every row is accounted for exactly once.
+    pub fn adds_up(&self) -> bool {
+        self.rows == self.eligible + self.outside_window + self.type_not_included + self.flagged()
+    }
+
+    fn add(&mut self, o: &RowCounts) {
+        self.rows += o.rows;
+        self.blank_lines += o.blank_lines;
+        self.eligible += o.eligible;
+        self.outside_window += o.outside_window;
+        self.type_not_included += o.type_not_included;
+        self.flagged_no_id += o.flagged_no_id;
+        self.flagged_no_outlet += o.flagged_no_outlet;
+        self.flagged_unknown_outlet += o.flagged_unknown_outlet;
+        self.flagged_bad_date += o.flagged_bad_date;
+        self.flagged_no_phone += o.flagged_no_phone;
+    }
+}
+
+/// A row left out for a data problem, listed in `flagged.csv`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Flag {
+    pub line: u64,
+    /// 1-based column.
+    pub column: usize,
+    pub reason: &'static str,
+    /// The offending cell (never a phone number).
+    pub value: String,
+}
+
+/// Where the rows of a frame can be fetched again after the pass.
+pub enum Source {
+    /// A UTF-8 CSV; records are addressed by byte offset.
+    Csv { path: PathBuf, delimiter: u8 },
+    /// A table read whole; records are addressed by row index.
+    Table(RawTable),
+}
+
+/// The spilled records: `PARTS` files per worker, and each worker's outlet dictionary.
+pub struct Spill {
+    pub dir: tempfile::TempDir,
+    pub workers: usize,
+    /// Per worker: local outlet index → global index (into [`Scan::outlets`]).
+    pub remap: Vec<Vec<u32>>,
+}
+
+impl Spill {
+    pub fn path(&self, worker: usize, part: usize) -> PathBuf {
+        self.dir.path().join(format!("w{worker}-p{part}.bin"))
+    }
+}
+
+/// The result of pass 1.
+pub struct Scan {
+    pub header: Vec<String>,
+    pub format: Format,
+    pub encoding: String,
+    pub had_bom: bool,
+    pub delimiter: Option<char>,
+    pub sheet: Option<String>,
+    pub sha256_bytes: String,
+    pub sha256_canonical: String,
+    pub counts: RowCounts,
+    pub flags: Vec<Flag>,
+    /// Every outlet id met in eligible rows, sorted bytewise; the global outlet index.
+    pub outlets: Vec<String>,
+    /// Eligible service records per global outlet.
+    pub outlet_rows: Vec<u64>,
+    pub spill: Spill,
+    pub source: Source,
+}
+
+/// How to find the columns once the header is known.
+pub trait ColumnChooser: Sync {
+    fn choose(&self, header_table: &RawTable) -> Result<Rules>;
+}
+
+impl<F: Fn(&RawTable) -> Result<Rules> + Sync> ColumnChooser for F {
+    fn choose(&self, header_table: &RawTable) -> Result<Rules> {
+        self(header_table)
+    }
+}
+
+/// Runs pass 1 on `path`, spilling into a temporary folder inside `spill_in`.
+pub fn scan(
+    path: &Path,
+    read: &ReadOptions,
+    chooser: &dyn ColumnChooser,
+    spill_in: &Path,
+    progress: &dyn Fn(u64, u64),
+) -> Result<Scan> {
+    let dir = tempfile::Builder::new()
+        .prefix(".svcaudit-spill-")
+        .tempdir_in(spill_in)
+        .map_err(|e| Error::io(spill_in, "create a temporary folder", &e))?;
+    if read.sheet.is_none()
+        && let Some(head) = stream_candidate(path, read)?
+    {
+        match stream_csv(path, head, chooser, dir, progress)? {
+            Streamed::Done(s) => return Ok(*s),
+            Streamed::NotUtf8(d) => return scan_table(path, read, chooser, d),
+        }
+    }
+    scan_table(path, read, chooser, dir)
+}
+
+/// The first bytes of a file that can be streamed as UTF-8 CSV, or `None`.
+fn stream_candidate(path: &Path, read: &ReadOptions) -> Result<Option<Vec<u8>>> {
+    if let Some(label) = &read.encoding {
+        let l = label.trim().to_ascii_lowercase();
+        if l != "utf-8" && l != "utf8" {
+            return Ok(None);
+        }
+    }
+    let mut f = File::open(path).map_err(|e| Error::io(path, "open the file", &e))?;
+    let mut head = vec![0u8; 1 << 16];
+    let mut n = 0;
+    while n < head.len() {
+        let k = f
+            .read(&mut head[n..])
+            .map_err(|e| Error::io(path, "read the file", &e))?;
+        if k == 0 {
+            break;
+        }
+        n += k;
+    }
+    head.truncate(n);
+    if head.starts_with(b"PK\x03\x04")
+        || head.starts_with(&[0xFF, 0xFE])
+        || head.starts_with(&[0xFE, 0xFF])
+    {
+        return Ok(None);
+    }
+    let body = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head);
+    match std::str::from_utf8(body) {
+        Ok(_) => Ok(Some(head)),
+        // A multi-byte character cut at the end of the sample is fine.
+        Err(e) if e.error_len().is_none() => Ok(Some(head)),
+        Err(_) => Ok(None),
+    }
+}
+
+enum Streamed {
+    Done(Box<Scan>),
+    NotUtf8(tempfile::TempDir),
+}
+
+/// What the streaming pass found, before the spill folder is attached.
+struct Partial {
+    header: Vec<String>,
+    had_bom: bool,
+    delimiter: u8,
+    sha256_bytes: String,
+    sha256_canonical: String,
+    counts: RowCounts,
+    flags: Vec<Flag>,
+    outlets: Vec<String>,
+    outlet_rows: Vec<u64>,
+    workers: usize,
+    remap: Vec<Vec<u32>>,
+}
+
+/// One block of whole records handed to a worker.
+struct Chunk {
+    index: usize,
+    offset: u64,
+    line: u64,
+    data: Vec<u8>,
+}
+
+/// A worker's verdict on a chunk for the canonical digest.
+enum Canon {
+    /// The chunk's bytes are already canonical.
+    Same(Vec<u8>),
+    /// The canonical bytes of the chunk's records.
+    Bytes(Vec<u8>),
+}
+
+enum WorkerMsg {
+    Canon(usize, Canon, Sha256),
+    NotUtf8 { line: u64 },
+}
+
+/// Per-worker state: counts, flags, outlet dictionary and partition buffers.
+struct Worker {
+    id: usize,
+    counts: RowCounts,
+    flags: Vec<Flag>,
+    width_errors: Vec<(u64, String)>,
+    width_total: usize,
+    outlets: HashMap<String, u32>,
+    outlet_names: Vec<String>,
+    outlet_rows: Vec<u64>,
+    bufs: Vec<Vec<u8>>,
+    files: Vec<Option<File>>,
+    dir: PathBuf,
+    name: String,
+    io_error: Option<Error>,
+}
+
+impl Worker {
+    fn new(id: usize, dir: &Path, name: &str) -> Worker {
+        Worker {
+            id,
+            counts: RowCounts::default(),
+            flags: Vec::new(),
+            width_errors: Vec::new(),
+            width_total: 0,
+            outlets: HashMap::new(),
+            outlet_names: Vec::new(),
+            outlet_rows: Vec::new(),
+            bufs: (0..PARTS).map(|_| Vec::with_capacity(64 * 1024)).collect(),
+            files: (0..PARTS).map(|_| None).collect(),
+            dir: dir.to_path_buf(),
+            name: name.to_string(),
+            io_error: None,
+        }
+    }
+
+    fn flag(&mut self, line: u64, column: usize, reason: &'static str, value: &str) {
+        self.flags.push(Flag {
+            line,
+            column: column + 1,
+            reason,
+            value: value.to_string(),
+        });
+    }
+
+    /// Classifies one record of trimmed cells; spills it when eligible.
+    fn row(&mut self, rules: &Rules, line: u64, offset: u64, cells: &[&str]) {
+        self.counts.rows += 1;
+        let c = &rules.cols;
+        if cells[c.id].is_empty() {
+            self.counts.flagged_no_id += 1;
+            self.flag(line, c.id, "empty record id", "");
+            return;
+        }
+        let outlet = cells[c.outlet];
+        if outlet.is_empty() {
+            self.counts.flagged_no_outlet += 1;
+            self.flag(line, c.outlet, "empty outlet id", "");
+            return;
+        }
+        if let Some(known) = &rules.outlets
+            && !known.contains(outlet)
+        {
+            self.counts.flagged_unknown_outlet += 1;
+            self.flag(line, c.outlet, "outlet id not in the outlet list", outlet);
+            return;
+        }
+        let Some(date) = parse_date(cells[c.date], rules.excel_serial) else {
+            self.counts.flagged_bad_date += 1;
+            self.flag(line, c.date, "service date not readable", cells[c.date]);
+            return;
+        };
+        if rules.since.is_some_and(|s| date < s) || rules.until.is_some_and(|u| date > u) {
+            self.counts.outside_window += 1;
+            return;
+        }
+        if let (Some(types), Some(t)) = (&rules.types, c.service_type)
+            && !types.contains(cells[t])
+        {
+            self.counts.type_not_included += 1;
+            return;
+        }
+        if let Some(p) = c.phone
+            && phone_digits(cells[p]).is_none()
+        {
+            self.counts.flagged_no_phone += 1;
+            self.flag(line, p, "no usable phone number", "");
+            return;
+        }
+        let key_cell = cells[c.person];
+        let key = if Some(c.person) == c.phone {
+            phone_digits(key_cell).unwrap_or_default()
+        } else {
+            key_cell.to_string()
+        };
+        if key.is_empty() {
+            self.counts.flagged_no_phone += 1;
+            self.flag(line, c.person, "empty person key", "");
+            return;
+        }
+        self.counts.eligible += 1;
+        let local = match self.outlets.get(outlet) {
+            Some(&i) => i,
+            None => {
+                let i = self.outlet_names.len() as u32;
+                self.outlets.insert(outlet.to_string(), i);
+                self.outlet_names.push(outlet.to_string());
+                self.outlet_rows.push(0);
+                i
+            }
+        };
+        self.outlet_rows[local as usize] += 1;
+        let id = encode_id(key.as_bytes());
+        let part = partition(&id);
+        let buf = &mut self.bufs[part];
+        buf.extend_from_slice(&id);
+        buf.extend_from_slice(&local.to_le_bytes());
+        buf.extend_from_slice(&date.to_le_bytes());
+        buf.extend_from_slice(&offset.to_le_bytes());
+        if buf.len() >= 60 * 1024 {
+            self.flush(part);
+        }
+    }
+
+    fn flush(&mut self, part: usize) {
+        if self.bufs[part].is_empty() || self.io_error.is_some() {
+            self.bufs[part].clear();
+            return;
+        }
+        if self.files[part].is_none() {
+            let p = self.dir.join(format!("w{}-p{part}.bin", self.id));
+            match File::create(&p) {
+                Ok(f) => self.files[part] = Some(f),
+                Err(e) => {
+                    self.io_error = Some(Error::io(&p, "write a temporary file", &e));
+                    return;
+                }
+            }
+        }
+        let f = self.files[part].as_mut().expect("opened");
+        if let Err(e) = f.write_all(&self.bufs[part]) {
+            self.io_error = Some(Error::io(&self.dir, "write a temporary file", &e));
+        }
+        self.bufs[part].clear();
+    }
+
+    fn finish(&mut self) -> Result<()> {
+        for p in 0..PARTS {
+            self.flush(p);
+        }
+        match self.io_error.take() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    fn wrong_width(&mut self, line: u64, got: usize, want: usize) {
+        self.width_total += 1;
+        if self.width_errors.len() < Problems::CAP {
+            self.width_errors.push((
+                line,
+                format!(
+                    "{}:{line}: {got} fields, but the header has {want} columns",
+                    self.name
+                ),
+            ));
+        }
+    }
+}
+
+/// The partition of a person: a mix of the 16 id bytes.
+pub fn partition(id: &[u8; 16]) -> usize {
+    let a = u64::from_le_bytes(id[..8].try_into().expect("8"));
+    let b = u64::from_le_bytes(id[8..].try_into().expect("8"));
+    let h = (a ^ b.rotate_left(29)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    (h >> 58) as usize % PARTS
+}
+
+/// Finds the end of the first record (quote-aware); returns the index after its newline.
+fn first_record_end(data: &[u8]) -> Option<usize> {
+    let mut in_q = false;
+    for (i, &b) in data.iter().enumerate() {
+        if b == b'"' {
+            in_q = !in_q;
+        } else if b == b'\n' && !in_q {
+            return Some(i + 1);
+        }
+    }
+    None
+}
+
+/// The largest record boundary in `data` (just after a newline outside quotes), given that
+/// `data` starts outside quotes.
+fn last_boundary(data: &[u8]) -> Option<usize> {
+    let quotes: Vec<usize> = memchr::memchr_iter(b'"', data).collect();
+    let mut end = data.len();
+    while let Some(nl) = memchr::memrchr(b'\n', &data[..end]) {
+        if quotes.partition_point(|&q| q < nl) % 2 == 0 {
+            return Some(nl + 1);
+        }
+        end = nl;
+    }
+    None
+}
+
+fn stream_csv(
+    path: &Path,
+    head: Vec<u8>,
+    chooser: &dyn ColumnChooser,
+    dir: tempfile::TempDir,
+    progress: &dyn Fn(u64, u64),
+) -> Result<Streamed> {
+    let name = table::display_name(path);
+    let had_bom = head.starts_with(b"\xEF\xBB\xBF");
+    let bom = if had_bom { 3 } else { 0 };
+    let total = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    // The header: the first non-empty line (blank lines before it are counted).
+    let mut pos = bom;
+    let mut line = 1u64;
+    let mut leading_blank = 0u64;
+    loop {
+        let rest = &head[pos..];
+        match memchr::memchr(b'\n', rest) {
+            Some(nl) if rest[..nl].iter().all(|b| b.is_ascii_whitespace()) => {
+                pos += nl + 1;
+                line += 1;
+                leading_blank += 1;
+            }
+            _ => break,
+        }
+    }
+    let Some(hlen) = first_record_end(&head[pos..])
+        .or_else(|| ((head.len() as u64) == total && head.len() > pos).then_some(head.len() - pos))
+    else {
+        if head.len() <= pos {
+            return Err(Error::data(format!(
+                "{name}: the file is empty (no header row)\nhint: the first line must name the columns"
+            )));
+        }
+        return Err(Error::data(format!(
+            "{name}:{line}: the header line is longer than 64 KiB or has an unbalanced quote"
+        )));
+    };
+    let header_bytes = &head[pos..pos + hlen];
+    let header_text = std::str::from_utf8(header_bytes)
+        .map_err(|_| Error::data(format!("{name}:{line}: the header is not valid UTF-8")))?;
+    let delimiter = table::sniff_delimiter(header_text);
+    let mut cells_buf = Vec::new();
+    let mut spans = Vec::new();
+    let (hdr_cells, _) = split_record(header_bytes, delimiter, &mut spans, &mut cells_buf);
+    let mut header: Vec<String> = table::clean_header(hdr_cells);
+    while header.last().is_some_and(|c| c.is_empty()) {
+        header.pop();
+    }
+    let header_table = RawTable {
+        path: path.to_path_buf(),
+        format: Format::Csv,
+        encoding: "UTF-8".into(),
+        had_bom,
+        delimiter: Some(delimiter as char),
+        sheet: None,
+        header: header.clone(),
+        rows: Vec::new(),
+        blank_rows: 0,
+        empty_lines: 0,
+        sha256: String::new(),
+    };
+    let rules = Arc::new(chooser.choose(&header_table)?);
+    let canon_header = canonical_record(&header, b',');
+    let header_same = !had_bom && leading_blank == 0 && header_bytes == canon_header.as_slice();
+    let data_start = (pos + hlen) as u64;
+    let data_line = line + 1;
+
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .clamp(1, 8);
+    let (chunk_tx, chunk_rx) = sync_channel::<(Chunk, Sha256)>(workers * 2);
+    let chunk_rx = Arc::new(Mutex::new(chunk_rx));
+    let (res_tx, res_rx) = sync_channel::<WorkerMsg>(workers * 4);
+
+    let result = std::thread::scope(|s| -> Result<Option<Partial>> {
+        let reader = s.spawn({
+            let path = path.to_path_buf();
+            move || read_chunks(&path, data_start, data_line, chunk_tx)
+        });
+        let mut handles = Vec::new();
+        for w in 0..workers {
+            let rx = Arc::clone(&chunk_rx);
+            let tx = res_tx.clone();
+            let rules = Arc::clone(&rules);
+            let dir = dir.path().to_path_buf();
+            let name = name.clone();
+            handles.push(s.spawn(move || {
+                let mut wk = Worker::new(w, &dir, &name);
+                work(&mut wk, &rules, delimiter, &rx, &tx);
+                wk
+            }));
+        }
+        drop(res_tx);
+        // Canonical digest in chunk order: while everything so far is canonical, the raw
+        // hash state stands in for it.
+        let mut canon: Option<Sha256> = if header_same {
+            None
+        } else {
+            let mut h = Sha256::new();
+            h.update(&canon_header);
+            Some(h)
+        };
+        let mut pending: HashMap<usize, (Canon, Sha256)> = HashMap::new();
+        let mut next = 0usize;
+        let mut not_utf8: Option<u64> = None;
+        let mut done_bytes = data_start;
+        for msg in res_rx {
+            match msg {
+                WorkerMsg::NotUtf8 { line } => {
+                    not_utf8 = Some(not_utf8.map_or(line, |l: u64| l.min(line)));
+                }
+                WorkerMsg::Canon(i, c, before) => {
+                    pending.insert(i, (c, before));
+                    while let Some((c, before)) = pending.remove(&next) {
+                        match (&mut canon, c) {
+                            (None, Canon::Same(d)) => done_bytes += d.len() as u64,
+                            (None, Canon::Bytes(b)) => {
+                                let mut h = before;
+                                h.update(&b);
+                                canon = Some(h);
+                            }
+                            (Some(h), Canon::Same(d)) => {
+                                done_bytes += d.len() as u64;
+                                h.update(&d)
+                            }
+                            (Some(h), Canon::Bytes(b)) => h.update(&b),
+                        }
+                        next += 1;
+                        progress(done_bytes, total);
+                    }
+                }
+            }
+        }
+        let raw = reader
+            .join()
+            .map_err(|_| Error::data("the reader thread failed"))??;
+        let mut ws: Vec<Worker> = handles
+            .into_iter()
+            .map(|h| h.join().map_err(|_| Error::data("a worker thread failed")))
+            .collect::<Result<_>>()?;
+        progress(total, total);
+        if not_utf8.is_some() {
+            return Ok(None);
+        }
+        let mut problems = Problems::new();
+        for w in &mut ws {
+            w.finish()?;
+        }
+        // Wrong field counts: list them in line order.
+        let mut all: Vec<(u64, String)> = Vec::new();
+        let mut total = 0usize;
+        for w in &mut ws {
+            all.append(&mut w.width_errors);
+            total += w.width_total;
+        }
+        all.sort();
+        for (_, m) in all.iter().take(Problems::CAP) {
+            problems.push(m.clone());
+        }
+        problems.add_more(total.saturating_sub(all.len().min(Problems::CAP)));
+        problems.into_result(
+            "every row must have as many fields as the header; quote cells that contain the delimiter",
+        )?;
+        let raw_hex = hex(&raw.clone().finalize());
+        let canon_hex = match canon {
+            None => raw_hex.clone(),
+            Some(h) => hex(&h.finalize()),
+        };
+        let mut counts = RowCounts {
+            blank_lines: leading_blank,
+            ..Default::default()
+        };
+        for w in &ws {
+            counts.add(&w.counts);
+        }
+        let mut flags: Vec<Flag> = ws
+            .iter_mut()
+            .flat_map(|w| std::mem::take(&mut w.flags))
+            .collect();
+        flags.sort();
+        let (outlets, outlet_rows, remap) = merge_outlets(&ws);
+        Ok(Some(Partial {
+            header: header.clone(),
+            had_bom,
+            delimiter,
+            sha256_bytes: raw_hex,
+            sha256_canonical: canon_hex,
+            counts,
+            flags,
+            outlets,
+            outlet_rows,
+            workers: ws.len(),
+            remap,
+        }))
+    })?;
+    let Some(p) = result else {
+        // Not UTF-8 after all: start again with a clean folder and the table reader.
+        let parent = dir
+            .path()
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        drop(dir);
+        let fresh = tempfile::Builder::new()
+            .prefix(".svcaudit-spill-")
+            .tempdir_in(&parent)
+            .map_err(|e| Error::io(&parent, "create a temporary folder", &e))?;
+        return Ok(Streamed::NotUtf8(fresh));
+    };
+    Ok(Streamed::Done(Box::new(Scan {
+        header: p.header,
+        format: Format::Csv,
+        encoding: "UTF-8".into(),
+        had_bom: p.had_bom,
+        delimiter: Some(p.delimiter as char),
+        sheet: None,
+        sha256_bytes: p.sha256_bytes,
+        sha256_canonical: p.sha256_canonical,
+        counts: p.counts,
+        flags: p.flags,
+        outlets: p.outlets,
+        outlet_rows: p.outlet_rows,
+        spill: Spill {
+            dir,
+            workers: p.workers,
+            remap: p.remap,
+        },
+        source: Source::Csv {
+            path: path.to_path_buf(),
+            delimiter: p.delimiter,
+        },
+    })))
+}
+
+/// The reader thread: blocks of whole records, each with the raw hash state before it.
+fn read_chunks(
+    path: &Path,
+    data_start: u64,
+    data_line: u64,
+    tx: SyncSender<(Chunk, Sha256)>,
+) -> Result<Sha256> {
+    let mut f = File::open(path).map_err(|e| Error::io(path, "open the file", &e))?;
+    let mut hasher = Sha256::new();
+    let mut head = vec![0u8; data_start as usize];
+    f.read_exact(&mut head)
+        .map_err(|e| Error::io(path, "read the file", &e))?;
+    hasher.update(&head);
+    let mut carry: Vec<u8> = Vec::new();
+    let mut offset = data_start;
+    let mut line = data_line;
+    let mut index = 0usize;
+    let mut eof = false;
+    while !eof || !carry.is_empty() {
+        let mut buf = Vec::with_capacity(carry.len() + BLOCK);
+        buf.append(&mut carry);
+        let want = buf.len() + BLOCK;
+        while !eof && buf.len() < want {
+            let n = (&mut f)
+                .take((want - buf.len()) as u64)
+                .read_to_end(&mut buf)
+                .map_err(|e| Error::io(path, "read the file", &e))?;
+            if n == 0 {
+                eof = true;
+            }
+        }
+        let cut = if eof {
+            buf.len()
+        } else {
+            match last_boundary(&buf) {
+                Some(c) => c,
+                None => {
+                    // One record longer than a block: read on.
+                    carry = buf;
+                    continue;
+                }
+            }
+        };
+        carry = buf.split_off(cut);
+        if buf.is_empty() {
+            continue;
+        }
+        let before = hasher.clone();
+        hasher.update(&buf);
+        let lines = memchr::memchr_iter(b'\n', &buf).count() as u64;
+        let len = buf.len() as u64;
+        let chunk = Chunk {
+            index,
+            offset,
+            line,
+            data: buf,
+        };
+        if tx.send((chunk, before)).is_err() {
+            break;
+        }
+        index += 1;
+        offset += len;
+        line += lines;
+    }
+    Ok(hasher)
+}
+
+fn work(
+    wk: &mut Worker,
+    rules: &Rules,
+    delimiter: u8,
+    rx: &Mutex<Receiver<(Chunk, Sha256)>>,
+    tx: &SyncSender<WorkerMsg>,
+) {
+    let mut spans: Vec<(usize, usize, bool)> = Vec::new();
+    let mut cells_buf: Vec<String> = Vec::new();
+    loop {
+        let next = rx.lock().expect("chunk queue").recv();
+        let Ok((chunk, before)) = next else { break };
+        if let Err(e) = std::str::from_utf8(&chunk.data) {
+            let upto = &chunk.data[..e.valid_up_to()];
+            let line = chunk.line + memchr::memchr_iter(b'\n', upto).count() as u64;
+            let _ = tx.send(WorkerMsg::NotUtf8 { line });
+            continue;
+        }
+        let canon = parse_chunk(wk, rules, delimiter, &chunk, &mut spans, &mut cells_buf);
+        let msg = match canon {
+            None => Canon::Same(chunk.data),
+            Some(b) => Canon::Bytes(b),
+        };
+        if tx.send(WorkerMsg::Canon(chunk.index, msg, before)).is_err() {
+            break;
+        }
+    }
+}
+
+/// Parses the records of a chunk. Returns `None` when the chunk is canonical as it is,
+/// otherwise its canonical bytes.
+fn parse_chunk(
+    wk: &mut Worker,
+    rules: &Rules,
+    delimiter: u8,
+    chunk: &Chunk,
+    spans: &mut Vec<(usize, usize, bool)>,
+    cells_buf: &mut Vec<String>,
+) -> Option<Vec<u8>> {
+    let data = &chunk.data[..];
+    let mut pos = 0usize;
+    let mut line = chunk.line;
+    let mut canon: Option<Vec<u8>> = None;
+    let mut cells: Vec<&str> = Vec::with_capacity(rules.width);
+    while pos < data.len() {
+        let start = pos;
+        let nl = memchr::memchr(b'\n', &data[pos..]).map(|i| pos + i);
+        let line_end = nl.unwrap_or(data.len());
+        let mut text = &data[pos..line_end];
+        let has_quote = memchr::memchr(b'"', text).is_some();
+        let (rec_end, lines_used);
+        if !has_quote {
+            let cr = text.last() == Some(&b'\r');
+            if cr {
+                text = &text[..text.len() - 1];
+            }
+            rec_end = nl.map_or(data.len(), |n| n + 1);
+            lines_used = 1;
+            if text.iter().all(|b| b.is_ascii_whitespace()) {
+                wk.counts.blank_lines += 1;
+                start_canon(&mut canon, data, start);
+                pos = rec_end;
+                line += lines_used;
+                continue;
+            }
+            let s = std::str::from_utf8(text).expect("validated UTF-8");
+            cells.clear();
+            let mut trimmed = false;
+            for f in s.split(delimiter as char) {
+                let t = f.trim();
+                trimmed |= t.len() != f.len();
+                cells.push(t);
+            }
+            let canonical_row = delimiter == b',' && !cr && !trimmed;
+            if !canonical_row {
+                start_canon(&mut canon, data, start);
+            }
+            if canonical_row {
+                if let Some(c) = canon.as_mut() {
+                    c.extend_from_slice(&data[start..rec_end]);
+                    if nl.is_none() {
+                        c.push(b'\n');
+                    }
+                }
+            } else if let Some(c) = canon.as_mut() {
+                write_canonical(c, &cells, b',');
+            }
+            check_row(wk, rules, line, chunk.offset + start as u64, &mut cells);
+        } else {
+            // Quoted fields, possibly over several lines.
+            let (vals, used) = split_record(&data[pos..], delimiter, spans, cells_buf);
+            rec_end = pos + used;
+            lines_used = memchr::memchr_iter(b'\n', &data[pos..rec_end])
+                .count()
+                .max(1) as u64;
+            let mut local: Vec<&str> = vals.iter().map(String::as_str).collect();
+            if local.iter().all(|c| c.is_empty()) {
+                wk.counts.blank_lines += 1;
+                start_canon(&mut canon, data, start);
+                pos = rec_end;
+                line += lines_used;
+                continue;
+            }
+            let expected = canonical_record(&vals, b',');
+            let raw = &data[start..rec_end];
+            if delimiter != b',' || raw != expected.as_slice() {
+                start_canon(&mut canon, data, start);
+            }
+            if let Some(c) = canon.as_mut() {
+                c.extend_from_slice(&expected);
+            }
+            check_row(wk, rules, line, chunk.offset + start as u64, &mut local);
+        }
+        pos = rec_end;
+        line += lines_used;
+    }
+    canon
+}
+
+/// Checks the field count (extra empty trailing cells, as Excel writes them, are dropped)
+/// and classifies the row.
+fn check_row(wk: &mut Worker, rules: &Rules, line: u64, offset: u64, cells: &mut Vec<&str>) {
+    while cells.len() > rules.width && cells.last().is_some_and(|c| c.is_empty()) {
+        cells.pop();
+    }
+    if cells.len() != rules.width {
+        wk.wrong_width(line, cells.len(), rules.width);
+    } else {
+        wk.row(rules, line, offset, cells);
+    }
+}
+
+/// Switches a chunk to explicit canonical bytes: copies the canonical rows before `upto`.
+fn start_canon(canon: &mut Option<Vec<u8>>, data: &[u8], upto: usize) {
+    if canon.is_none() {
+        let mut v = Vec::with_capacity(data.len());
+        v.extend_from_slice(&data[..upto]);
+        *canon = Some(v);
+    }
+}
+
+/// Splits one record that starts at `data[0]` (quote-aware, RFC 4180 with lenient
+/// handling of stray quotes); returns trimmed cells and the bytes used, newline included.
+fn split_record(
+    data: &[u8],
+    delimiter: u8,
+    _spans: &mut Vec<(usize, usize, bool)>,
+    _buf: &mut Vec<String>,
+) -> (Vec<String>, usize) {
+    let mut cells = Vec::new();
+    let mut cur: Vec<u8> = Vec::new();
+    let mut i = 0;
+    let mut in_q = false;
+    let mut at_start = true;
+    loop {
+        if i >= data.len() {
+            cells.push(cur);
+            break;
+        }
+        let b = data[i];
+        if in_q {
+            if b == b'"' {
+                if data.get(i + 1) == Some(&b'"') {
+                    cur.push(b'"');
+                    i += 2;
+                    continue;
+                }
+                in_q = false;
+            } else {
+                cur.push(b);
+            }
+            i += 1;
+            continue;
+        }
+        match b {
+            b'"' if at_start || cur.iter().all(|c| c.is_ascii_whitespace()) => {
+                cur.clear();
+                in_q = true;
+                at_start = false;
+            }
+            b'\n' => {
+                if cur.last() == Some(&b'\r') {
+                    cur.pop();
+                }
+                cells.push(std::mem::take(&mut cur));
+                i += 1;
+                break;
+            }
+            _ if b == delimiter => {
+                cells.push(std::mem::take(&mut cur));
+                at_start = true;
+            }
+            _ => {
+                cur.push(b);
+                at_start = false;
+            }
+        }
+        i += 1;
+    }
+    let cells = cells
+        .into_iter()
+        .map(|c| String::from_utf8_lossy(&c).trim().to_string())
+        .collect();
+    (cells, i.min(data.len()))
+}
+
+/// Whether `data` holds a whole record from its start (a newline outside quotes).
+pub fn record_complete(data: &[u8]) -> bool {
+    first_record_end(data).is_some()
+}
+
+/// The trimmed cells of the record at the start of `data`.
+pub fn split_one(data: &[u8], delimiter: u8) -> (Vec<String>, usize) {
+    split_record(data, delimiter, &mut Vec::new(), &mut Vec::new())
+}
+
+/// A record in canonical form: comma-separated, quoted only where needed, LF-terminated.
+pub fn canonical_record<S: AsRef<str>>(cells: &[S], delimiter: u8) -> Vec<u8> {
+    let mut v = Vec::new();
+    write_canonical(&mut v, cells, delimiter);
+    v
+}
+
+fn write_canonical<S: AsRef<str>>(v: &mut Vec<u8>, cells: &[S], delimiter: u8) {
+    for (i, c) in cells.iter().enumerate() {
+        if i > 0 {
+            v.push(delimiter);
+        }
+        let c = c.as_ref().as_bytes();
+        if c.iter()
+            .any(|&b| b == delimiter || b == b'"' || b == b'\n' || b == b'\r')
+        {
+            v.push(b'"');
+            for &b in c {
+                if b == b'"' {
+                    v.push(b'"');
+                }
+                v.push(b);
+            }
+            v.push(b'"');
+        } else {
+            v.extend_from_slice(c);
+        }
+    }
+    v.push(b'\n');
+}
+
+/// The global outlet index: every worker's outlets, sorted bytewise.
+fn merge_outlets(ws: &[Worker]) -> (Vec<String>, Vec<u64>, Vec<Vec<u32>>) {
+    let mut all: Vec<String> = ws
+        .iter()
+        .flat_map(|w| w.outlet_names.iter().cloned())
+        .collect();
+    all.sort();
+    all.dedup();
+    let index: HashMap<&str, u32> = all
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.as_str(), i as u32))
+        .collect();
+    let mut rows = vec![0u64; all.len()];
+    let remap = ws
+        .iter()
+        .map(|w| {
+            w.outlet_names
+                .iter()
+                .zip(&w.outlet_rows)
+                .map(|(n, r)| {
+                    let g = index[n.as_str()];
+                    rows[g as usize] += r;
+                    g
+                })
+                .collect()
+        })
+        .collect();
+    (all, rows, remap)
+}
+
+/// Pass 1 over a table read whole (xlsx, UTF-16, GBK/GB18030).
+fn scan_table(
+    path: &Path,
+    read: &ReadOptions,
+    chooser: &dyn ColumnChooser,
+    dir: tempfile::TempDir,
+) -> Result<Scan> {
+    let t = table::read_table(path, read)?;
+    let mut rules = chooser.choose(&t)?;
+    rules.excel_serial = t.format == Format::Xlsx;
+    let mut wk = Worker::new(0, dir.path(), &t.name());
+    for (i, r) in t.rows.iter().enumerate() {
+        let cells: Vec<&str> = r.cells.iter().map(String::as_str).collect();
+        wk.row(&rules, r.line, i as u64, &cells);
+    }
+    wk.counts.blank_lines += t.blank_rows + t.empty_lines;
+    wk.finish()?;
+    let canonical = {
+        let mut h = Sha256::new();
+        h.update(canonical_record(&t.header, b','));
+        for r in &t.rows {
+            h.update(canonical_record(&r.cells, b','));
+        }
+        hex(&h.finalize())
+    };
+    let mut flags = std::mem::take(&mut wk.flags);
+    flags.sort();
+    let ws = [wk];
+    let (outlets, outlet_rows, remap) = merge_outlets(&ws);
+    let [wk] = ws;
+    Ok(Scan {
+        header: t.header.clone(),
+        format: t.format,
+        encoding: t.encoding.clone(),
+        had_bom: t.had_bom,
+        delimiter: t.delimiter,
+        sheet: t.sheet.clone(),
+        sha256_bytes: t.sha256.clone(),
+        sha256_canonical: canonical,
+        counts: wk.counts.clone(),
+        flags,
+        outlets,
+        outlet_rows,
+        spill: Spill {
+            dir,
+            workers: 1,
+            remap,
+        },
+        source: Source::Table(t),
+    })
+}
