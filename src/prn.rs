@@ -118,7 +118,7 @@ pub struct PrnBatch {
 }
 
 /// How many blocks [`PrnBatch`] computes side by side.
-pub const LANES: usize = 8;
+pub const LANES: usize = 16;
 
 const SIGMA: [u32; 4] = [0x6170_7865, 0x3320_646e, 0x7962_2d32, 0x6b20_6574];
 
@@ -157,44 +157,100 @@ impl PrnBatch {
 
 /// The first keystream word (output words 0 and 1, little-endian) of [`LANES`] ChaCha20
 /// blocks that share a key; `input[lane]` is state words 12..15 (counter ‖ stream).
+///
+/// The same integer arithmetic runs with the widest vector unit the CPU has (detected at
+/// run time); the result cannot depend on which one.
 fn first_words(key: &[u32; 8], input: &[[u32; 4]; LANES]) -> [u64; LANES] {
-    let mut x = [[0u32; LANES]; 16];
-    for l in 0..LANES {
-        x[..4].iter_mut().zip(SIGMA).for_each(|(w, c)| w[l] = c);
-        x[4..12].iter_mut().zip(key).for_each(|(w, k)| w[l] = *k);
-        x[12..].iter_mut().zip(input[l]).for_each(|(w, v)| w[l] = v);
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::is_x86_feature_detected!("avx512vl") && std::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the features the function is compiled for were detected above.
+            return unsafe { first_words_avx512(key, input) };
+        }
+        if std::is_x86_feature_detected!("avx2") {
+            // SAFETY: as above.
+            return unsafe { first_words_avx2(key, input) };
+        }
     }
-    let init = x;
+    first_words_generic(key, input)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,avx512f,avx512vl")]
+unsafe fn first_words_avx512(key: &[u32; 8], input: &[[u32; 4]; LANES]) -> [u64; LANES] {
+    first_words_generic(key, input)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn first_words_avx2(key: &[u32; 8], input: &[[u32; 4]; LANES]) -> [u64; LANES] {
+    first_words_generic(key, input)
+}
+
+type V = [u32; LANES];
+
+#[inline(always)]
+fn first_words_generic(key: &[u32; 8], input: &[[u32; 4]; LANES]) -> [u64; LANES] {
+    let splat = |w: u32| [w; LANES];
+    let lane = |j: usize| {
+        let mut v = [0u32; LANES];
+        for (l, x) in v.iter_mut().enumerate() {
+            *x = input[l][j];
+        }
+        v
+    };
+    let i0 = splat(SIGMA[0]);
+    let i1 = splat(SIGMA[1]);
+    let (mut x0, mut x1, mut x2, mut x3) = (i0, i1, splat(SIGMA[2]), splat(SIGMA[3]));
+    let (mut x4, mut x5, mut x6, mut x7) =
+        (splat(key[0]), splat(key[1]), splat(key[2]), splat(key[3]));
+    let (mut x8, mut x9, mut x10, mut x11) =
+        (splat(key[4]), splat(key[5]), splat(key[6]), splat(key[7]));
+    let (mut x12, mut x13, mut x14, mut x15) = (lane(0), lane(1), lane(2), lane(3));
     for _ in 0..10 {
-        quarter(&mut x, 0, 4, 8, 12);
-        quarter(&mut x, 1, 5, 9, 13);
-        quarter(&mut x, 2, 6, 10, 14);
-        quarter(&mut x, 3, 7, 11, 15);
-        quarter(&mut x, 0, 5, 10, 15);
-        quarter(&mut x, 1, 6, 11, 12);
-        quarter(&mut x, 2, 7, 8, 13);
-        quarter(&mut x, 3, 4, 9, 14);
+        quarter(&mut x0, &mut x4, &mut x8, &mut x12);
+        quarter(&mut x1, &mut x5, &mut x9, &mut x13);
+        quarter(&mut x2, &mut x6, &mut x10, &mut x14);
+        quarter(&mut x3, &mut x7, &mut x11, &mut x15);
+        quarter(&mut x0, &mut x5, &mut x10, &mut x15);
+        quarter(&mut x1, &mut x6, &mut x11, &mut x12);
+        quarter(&mut x2, &mut x7, &mut x8, &mut x13);
+        quarter(&mut x3, &mut x4, &mut x9, &mut x14);
     }
     let mut out = [0u64; LANES];
     for (l, o) in out.iter_mut().enumerate() {
-        let lo = x[0][l].wrapping_add(init[0][l]) as u64;
-        let hi = x[1][l].wrapping_add(init[1][l]) as u64;
+        let lo = x0[l].wrapping_add(i0[l]) as u64;
+        let hi = x1[l].wrapping_add(i1[l]) as u64;
         *o = lo | (hi << 32);
     }
     out
 }
 
 #[inline(always)]
-fn quarter(x: &mut [[u32; LANES]; 16], a: usize, b: usize, c: usize, d: usize) {
+fn quarter(a: &mut V, b: &mut V, c: &mut V, d: &mut V) {
     for l in 0..LANES {
-        x[a][l] = x[a][l].wrapping_add(x[b][l]);
-        x[d][l] = (x[d][l] ^ x[a][l]).rotate_left(16);
-        x[c][l] = x[c][l].wrapping_add(x[d][l]);
-        x[b][l] = (x[b][l] ^ x[c][l]).rotate_left(12);
-        x[a][l] = x[a][l].wrapping_add(x[b][l]);
-        x[d][l] = (x[d][l] ^ x[a][l]).rotate_left(8);
-        x[c][l] = x[c][l].wrapping_add(x[d][l]);
-        x[b][l] = (x[b][l] ^ x[c][l]).rotate_left(7);
+        a[l] = a[l].wrapping_add(b[l]);
+    }
+    for l in 0..LANES {
+        d[l] = (d[l] ^ a[l]).rotate_left(16);
+    }
+    for l in 0..LANES {
+        c[l] = c[l].wrapping_add(d[l]);
+    }
+    for l in 0..LANES {
+        b[l] = (b[l] ^ c[l]).rotate_left(12);
+    }
+    for l in 0..LANES {
+        a[l] = a[l].wrapping_add(b[l]);
+    }
+    for l in 0..LANES {
+        d[l] = (d[l] ^ a[l]).rotate_left(8);
+    }
+    for l in 0..LANES {
+        c[l] = c[l].wrapping_add(d[l]);
+    }
+    for l in 0..LANES {
+        b[l] = (b[l] ^ c[l]).rotate_left(7);
     }
 }
 

@@ -22,6 +22,14 @@ pub fn date_of(days: i32) -> NaiveDate {
 pub fn parse_date(s: &str, excel_serial: bool) -> Option<i32> {
     let s = s.trim();
     let b = s.as_bytes();
+    // Fast path: YYYY-MM-DD exactly.
+    if b.len() == 10 && b[4] == b'-' && b[7] == b'-' {
+        let d = |i: usize| (b[i] as u32).wrapping_sub(b'0' as u32);
+        if [0, 1, 2, 3, 5, 6, 8, 9].iter().all(|&i| d(i) < 10) {
+            let y = d(0) * 1000 + d(1) * 100 + d(2) * 10 + d(3);
+            return NaiveDate::from_ymd_opt(y as i32, d(5) * 10 + d(6), d(8) * 10 + d(9)).map(days);
+        }
+    }
     let digits = |from: usize| {
         let mut i = from;
         while i < b.len() && b[i].is_ascii_digit() {
@@ -119,21 +127,34 @@ fn excel_serial_date(serial: i64) -> Option<i32> {
 /// front of an 11-digit mobile number is removed, so `+86 138-0013-8000` and `13800138000`
 /// are one person. The number is usable when 7 to 15 digits remain; otherwise `None`.
 pub fn phone_digits(s: &str) -> Option<String> {
-    let mut d = String::with_capacity(16);
-    for c in s.chars() {
+    let (buf, from, to) = phone_digits_buf(s)?;
+    Some(String::from_utf8_lossy(&buf[from..to]).into_owned())
+}
+
+/// [`phone_digits`] without allocating: the digits are `buf[from..to]`.
+pub fn phone_digits_buf(s: &str) -> Option<([u8; 24], usize, usize)> {
+    let mut buf = [0u8; 24];
+    let mut n = 0;
+    for &c in s.as_bytes() {
         if c.is_ascii_digit() {
-            d.push(c);
-        } else if c.is_ascii_alphabetic() || d.len() > 20 {
+            if n == buf.len() {
+                return None;
+            }
+            buf[n] = c;
+            n += 1;
+        } else if c.is_ascii_alphabetic() {
             return None;
         }
     }
-    let mobile = |rest: &str| rest.len() == 11 && rest.starts_with('1');
-    if let Some(rest) = d.strip_prefix("0086").filter(|r| mobile(r)) {
-        d = rest.to_string();
-    } else if let Some(rest) = d.strip_prefix("86").filter(|r| mobile(r)) {
-        d = rest.to_string();
-    }
-    (7..=15).contains(&d.len()).then_some(d)
+    let mobile = |from: usize| n - from == 11 && buf[from] == b'1';
+    let from = if buf[..n].starts_with(b"0086") && n >= 4 && mobile(4) {
+        4
+    } else if buf[..n].starts_with(b"86") && n >= 2 && mobile(2) {
+        2
+    } else {
+        0
+    };
+    (7..=15).contains(&(n - from)).then_some((buf, from, n))
 }
 
 /// Masks a phone number for reports: the first 3 and last 4 digits stay (138****5678).

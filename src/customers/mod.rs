@@ -339,6 +339,20 @@ pub fn rules_for(t: &RawTable, p: &CustomerParams, stage: Option<&OutletStage>) 
     })
 }
 
+/// Worker threads: `SVCAUDIT_THREADS` if set (tests use it to show that the sample does
+/// not depend on it), else one per core, at most 8.
+pub fn threads() -> usize {
+    std::env::var("SVCAUDIT_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2)
+        })
+        .clamp(1, 8)
+}
+
 /// `⌈n / r⌉`, robust to the float representation of r.
 pub fn inflate(n: u64, r: f64) -> u64 {
     if r >= 1.0 {
@@ -360,7 +374,12 @@ pub fn draw_customers(
 ) -> Result<CustomerDraw> {
     let mut rules_out: Option<Rules> = None;
     let chooser = |t: &RawTable| rules_for(t, p, stage);
+    let t0 = std::time::Instant::now();
+    let timing = std::env::var_os("SVCAUDIT_TIMING").is_some();
     let scan = scan::scan(path, read, &chooser, spill_in, progress)?;
+    if timing {
+        eprintln!("timing: pass 1 {:?}", t0.elapsed());
+    }
     let _ = rules_out.take();
     // The header is known now; rebuild the rules for the record (cheap).
     let header_table = RawTable {
@@ -397,6 +416,9 @@ pub fn draw_customers(
     let caps: Vec<u64> = wanted.iter().map(|&w| if w { cap_n } else { 0 }).collect();
     let batch = PrnBatch::new(seed, Domain::Customer);
     let res = resolve::resolve(&scan.spill, n_out, &wanted, &caps, &batch)?;
+    if timing {
+        eprintln!("timing: pass 2 {:?}", t0.elapsed());
+    }
 
     // Stage 1 outlets that have people, in outlet id order.
     let sampled: Vec<usize> = (0..n_out).filter(|&g| wanted[g]).collect();

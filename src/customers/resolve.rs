@@ -12,7 +12,7 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-use super::scan::{PARTS, REC, Spill};
+use super::scan::{PARTS, Spill, read_records};
 use crate::error::{Error, Result};
 use crate::prn::{Prn, PrnBatch};
 
@@ -61,7 +61,8 @@ pub struct Resolved {
 
 #[derive(Clone, Copy)]
 struct Rec {
-    id: [u8; 16],
+    /// The encoded id as a big-endian integer: integer order is byte order.
+    key: u128,
     outlet: u32,
     date: i32,
     offset: u64,
@@ -76,10 +77,7 @@ pub fn resolve(
     cap: &[u64],
     prn_gen: &PrnBatch,
 ) -> Result<Resolved> {
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(2)
-        .clamp(1, 8);
+    let threads = super::threads();
     let parts: Vec<Result<Resolved>> = std::thread::scope(|s| {
         let hs: Vec<_> = (0..threads)
             .map(|t| {
@@ -166,20 +164,26 @@ impl State {
                 Err(e) => return Err(Error::io(&path, "read a temporary file", &e)),
             };
             let remap = &spill.remap[w];
-            self.recs.extend(bytes.chunks_exact(REC).map(|r| Rec {
-                id: r[..16].try_into().expect("16"),
-                outlet: remap[u32::from_le_bytes(r[16..20].try_into().expect("4")) as usize],
-                date: i32::from_le_bytes(r[20..24].try_into().expect("4")),
-                offset: u64::from_le_bytes(r[24..32].try_into().expect("8")),
-            }));
+            let recs = &mut self.recs;
+            read_records(&bytes, |id, outlet, date, offset| {
+                recs.push(Rec {
+                    key: u128::from_be_bytes(id),
+                    outlet: remap[outlet as usize],
+                    date,
+                    offset,
+                })
+            })
+            .ok_or_else(|| {
+                Error::data(format!("{}: a temporary file is damaged", path.display()))
+            })?;
         }
-        self.recs.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        self.recs.sort_unstable_by_key(|r| r.key);
         self.pending.clear();
         let recs = &self.recs;
         let mut i = 0;
         while i < recs.len() {
             let mut j = i + 1;
-            while j < recs.len() && recs[j].id == recs[i].id {
+            while j < recs.len() && recs[j].key == recs[i].key {
                 j += 1;
             }
             let group = &recs[i..j];
@@ -211,7 +215,7 @@ impl State {
             if wanted[g] {
                 self.pending.push(Person {
                     prn: Prn { m: 0 },
-                    id: rep.id,
+                    id: rep.key.to_be_bytes(),
                     outlet: rep.outlet,
                     offset: rep.offset,
                     date: rep.date,

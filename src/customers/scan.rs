@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::fields::{parse_date, phone_digits};
+use super::fields::{parse_date, phone_digits_buf};
 use crate::error::{Error, Problems, Result};
 use crate::io::table::{self, Format, RawTable, ReadOptions};
 use crate::prn::encode_id;
@@ -31,8 +31,6 @@ use crate::seed::hex;
 
 /// Number of hash partitions of the spill.
 pub const PARTS: usize = 64;
-/// Bytes per spilled record.
-pub const REC: usize = 32;
 const BLOCK: usize = 4 << 20;
 
 /// Which column holds what (indices into the header).
@@ -287,10 +285,11 @@ struct Worker {
     flags: Vec<Flag>,
     width_errors: Vec<(u64, String)>,
     width_total: usize,
-    outlets: HashMap<String, u32>,
+    outlets: rustc_hash::FxHashMap<OutletKey, u32>,
     outlet_names: Vec<String>,
     outlet_rows: Vec<u64>,
     bufs: Vec<Vec<u8>>,
+    last_offset: Vec<u64>,
     files: Vec<Option<File>>,
     dir: PathBuf,
     name: String,
@@ -305,10 +304,11 @@ impl Worker {
             flags: Vec::new(),
             width_errors: Vec::new(),
             width_total: 0,
-            outlets: HashMap::new(),
+            outlets: rustc_hash::FxHashMap::default(),
             outlet_names: Vec::new(),
             outlet_rows: Vec::new(),
             bufs: (0..PARTS).map(|_| Vec::with_capacity(64 * 1024)).collect(),
+            last_offset: vec![0; PARTS],
             files: (0..PARTS).map(|_| None).collect(),
             dir: dir.to_path_buf(),
             name: name.to_string(),
@@ -362,18 +362,20 @@ impl Worker {
             self.counts.type_not_included += 1;
             return;
         }
-        if let Some(p) = c.phone
-            && phone_digits(cells[p]).is_none()
-        {
-            self.counts.flagged_no_phone += 1;
-            self.flag(line, p, "no usable phone number", "");
-            return;
-        }
-        let key_cell = cells[c.person];
-        let key = if Some(c.person) == c.phone {
-            phone_digits(key_cell).unwrap_or_default()
-        } else {
-            key_cell.to_string()
+        let phone = match c.phone {
+            Some(p) => match phone_digits_buf(cells[p]) {
+                Some(d) => Some(d),
+                None => {
+                    self.counts.flagged_no_phone += 1;
+                    self.flag(line, p, "no usable phone number", "");
+                    return;
+                }
+            },
+            None => None,
+        };
+        let key: &[u8] = match (&phone, Some(c.person) == c.phone) {
+            (Some((buf, from, to)), true) => &buf[*from..*to],
+            _ => cells[c.person].as_bytes(),
         };
         if key.is_empty() {
             self.counts.flagged_no_phone += 1;
@@ -381,24 +383,24 @@ impl Worker {
             return;
         }
         self.counts.eligible += 1;
-        let local = match self.outlets.get(outlet) {
+        let okey = outlet_key(outlet);
+        let local = match self.outlets.get(&okey) {
             Some(&i) => i,
             None => {
                 let i = self.outlet_names.len() as u32;
-                self.outlets.insert(outlet.to_string(), i);
+                self.outlets.insert(okey, i);
                 self.outlet_names.push(outlet.to_string());
                 self.outlet_rows.push(0);
                 i
             }
         };
         self.outlet_rows[local as usize] += 1;
-        let id = encode_id(key.as_bytes());
+        let id = encode_id(key);
         let part = partition(&id);
+        let delta = offset.wrapping_sub(self.last_offset[part]);
+        self.last_offset[part] = offset;
         let buf = &mut self.bufs[part];
-        buf.extend_from_slice(&id);
-        buf.extend_from_slice(&local.to_le_bytes());
-        buf.extend_from_slice(&date.to_le_bytes());
-        buf.extend_from_slice(&offset.to_le_bytes());
+        put_record(buf, &id, local, date, delta);
         if buf.len() >= 60 * 1024 {
             self.flush(part);
         }
@@ -448,6 +450,96 @@ impl Worker {
             ));
         }
     }
+}
+
+/// An outlet id as a map key: up to 15 bytes packed into an integer (no string compare),
+/// longer ids as they are.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum OutletKey {
+    Short(u128),
+    Long(String),
+}
+
+fn outlet_key(s: &str) -> OutletKey {
+    if s.len() <= 15 {
+        OutletKey::Short(u128::from_le_bytes(encode_id(s.as_bytes())))
+    } else {
+        OutletKey::Long(s.to_string())
+    }
+}
+
+/// Trims Unicode white space, skipping the work when both ends are plainly not space (an
+/// ASCII non-space byte, or a CJK character, whose lead byte is 0xE4 or above).
+#[inline]
+fn fast_trim(s: &str) -> &str {
+    let b = s.as_bytes();
+    let n = b.len();
+    if n == 0 {
+        return s;
+    }
+    let start_ok = (b[0] < 0x80 && !b[0].is_ascii_whitespace()) || b[0] >= 0xE4;
+    let last = b[n - 1];
+    let end_ok = (last < 0x80 && !last.is_ascii_whitespace()) || (n >= 3 && b[n - 3] >= 0xE4);
+    if start_ok && end_ok { s } else { s.trim() }
+}
+
+/// Appends one spilled record: the encoded person id without its zero padding (length
+/// byte, then the id bytes), then the outlet, the date and the offset's increase over the
+/// previous record of the same file as LEB128 varints. About 18 bytes for a phone key.
+fn put_record(buf: &mut Vec<u8>, id: &[u8; 16], outlet: u32, date: i32, delta: u64) {
+    let len = id[15];
+    buf.push(len);
+    let n = if len == 0xFF { 15 } else { len as usize };
+    buf.extend_from_slice(&id[..n]);
+    put_varint(buf, outlet as u64);
+    put_varint(buf, ((date << 1) ^ (date >> 31)) as u32 as u64);
+    put_varint(buf, delta);
+}
+
+fn put_varint(buf: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        buf.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    buf.push(v as u8);
+}
+
+fn get_varint(data: &[u8], pos: &mut usize) -> Option<u64> {
+    let mut v = 0u64;
+    let mut shift = 0;
+    loop {
+        let b = *data.get(*pos)?;
+        *pos += 1;
+        v |= ((b & 0x7F) as u64) << shift;
+        if b < 0x80 {
+            return Some(v);
+        }
+        shift += 7;
+        if shift > 63 {
+            return None;
+        }
+    }
+}
+
+/// Decodes a spill file written by [`put_record`]: calls `f(id, outlet, date, offset)`.
+pub fn read_records(data: &[u8], mut f: impl FnMut([u8; 16], u32, i32, u64)) -> Option<()> {
+    let mut pos = 0;
+    let mut offset = 0u64;
+    while pos < data.len() {
+        let len = data[pos];
+        pos += 1;
+        let n = if len == 0xFF { 15 } else { len as usize };
+        let mut id = [0u8; 16];
+        id[..n].copy_from_slice(data.get(pos..pos + n)?);
+        id[15] = len;
+        pos += n;
+        let outlet = get_varint(data, &mut pos)? as u32;
+        let z = get_varint(data, &mut pos)? as u32;
+        let date = ((z >> 1) as i32) ^ -((z & 1) as i32);
+        offset = offset.wrapping_add(get_varint(data, &mut pos)?);
+        f(id, outlet, date, offset);
+    }
+    Some(())
 }
 
 /// The partition of a person: a mix of the 16 id bytes.
@@ -553,10 +645,7 @@ fn stream_csv(
     let data_start = (pos + hlen) as u64;
     let data_line = line + 1;
 
-    let workers = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(2)
-        .clamp(1, 8);
+    let workers = super::threads();
     let (chunk_tx, chunk_rx) = sync_channel::<(Chunk, Sha256)>(workers * 2);
     let chunk_rx = Arc::new(Mutex::new(chunk_rx));
     let (res_tx, res_rx) = sync_channel::<WorkerMsg>(workers * 4);
@@ -739,10 +828,16 @@ fn read_chunks(
     let mut line = data_line;
     let mut index = 0usize;
     let mut eof = false;
+    // Tests set small blocks to exercise the splitting; the sample cannot depend on it.
+    let block = std::env::var("SVCAUDIT_BLOCK")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(BLOCK)
+        .max(64);
     while !eof || !carry.is_empty() {
-        let mut buf = Vec::with_capacity(carry.len() + BLOCK);
+        let mut buf = Vec::with_capacity(carry.len() + block);
         buf.append(&mut carry);
-        let want = buf.len() + BLOCK;
+        let want = buf.len() + block;
         while !eof && buf.len() < want {
             let n = (&mut f)
                 .take((want - buf.len()) as u64)
@@ -800,7 +895,8 @@ fn work(
     loop {
         let next = rx.lock().expect("chunk queue").recv();
         let Ok((chunk, before)) = next else { break };
-        if let Err(e) = std::str::from_utf8(&chunk.data) {
+        if simdutf8::basic::from_utf8(&chunk.data).is_err() {
+            let e = std::str::from_utf8(&chunk.data).expect_err("invalid UTF-8");
             let upto = &chunk.data[..e.valid_up_to()];
             let line = chunk.line + memchr::memchr_iter(b'\n', upto).count() as u64;
             let _ = tx.send(WorkerMsg::NotUtf8 { line });
@@ -832,12 +928,13 @@ fn parse_chunk(
     let mut line = chunk.line;
     let mut canon: Option<Vec<u8>> = None;
     let mut cells: Vec<&str> = Vec::with_capacity(rules.width);
+    let any_quote = memchr::memchr(b'"', data).is_some();
     while pos < data.len() {
         let start = pos;
         let nl = memchr::memchr(b'\n', &data[pos..]).map(|i| pos + i);
         let line_end = nl.unwrap_or(data.len());
         let mut text = &data[pos..line_end];
-        let has_quote = memchr::memchr(b'"', text).is_some();
+        let has_quote = any_quote && memchr::memchr(b'"', text).is_some();
         let (rec_end, lines_used);
         if !has_quote {
             let cr = text.last() == Some(&b'\r');
@@ -853,11 +950,13 @@ fn parse_chunk(
                 line += lines_used;
                 continue;
             }
-            let s = std::str::from_utf8(text).expect("validated UTF-8");
             cells.clear();
             let mut trimmed = false;
-            for f in s.split(delimiter as char) {
-                let t = f.trim();
+            for f in text.split(|&b| b == delimiter) {
+                // SAFETY: the chunk is valid UTF-8 (checked in `work`) and every cut is at an
+                // ASCII byte (newline, carriage return, delimiter), so each field is too.
+                let f = unsafe { std::str::from_utf8_unchecked(f) };
+                let t = fast_trim(f);
                 trimmed |= t.len() != f.len();
                 cells.push(t);
             }

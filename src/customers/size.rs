@@ -71,6 +71,7 @@ pub fn z_for(confidence: f64) -> f64 {
 }
 
 /// `Φ⁻¹(p)` by Wichura's AS 241 (PPND16), accurate to about 1e-16.
+#[allow(clippy::inconsistent_digit_grouping, clippy::excessive_precision)]
 pub fn normal_quantile(p: f64) -> f64 {
     let q = p - 0.5;
     if q.abs() <= 0.425 {
@@ -162,6 +163,54 @@ pub fn normal_quantile(p: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cochran_sizes_from_the_domain_brief() {
+        // DOMAIN.md: N=100 → 80, N=1000 → 278, N=10000 → 370, large N → 385.
+        for (big_n, n) in [(100, 80), (1000, 278), (10_000, 370), (10_000_000_000, 385)] {
+            let c = cochran(0.95, 0.05, 0.5, big_n);
+            assert_eq!(c.n, n, "N = {big_n}");
+            assert!((c.n0 - 384.145_882).abs() < 1e-5, "{}", c.n0);
+        }
+        assert_eq!(cochran(0.95, 0.05, 0.5, 10).n, 10);
+        assert_eq!(cochran(0.95, 0.05, 0.5, 0).n, 0);
+        assert_eq!(cochran(0.99, 0.03, 0.5, 1_000_000).n, 1840);
+        // The achieved margin of the planned n is within the asked margin.
+        for big_n in [100u64, 1000, 10_000] {
+            let c = cochran(0.95, 0.05, 0.5, big_n);
+            assert!(achieved_margin(c.z, 0.5, c.n, big_n) <= 0.05);
+            assert!(achieved_margin(c.z, 0.5, c.n - 1, big_n) > 0.05);
+        }
+    }
+
+    #[test]
+    fn allocation_across_outlets_with_minimum_and_caps() {
+        use crate::sizing::{Allocation, allocate};
+        let sizes = vec![
+            ("A".to_string(), 1),
+            ("B".to_string(), 50),
+            ("C".to_string(), 200),
+        ];
+        // Quotas 0.40, 19.92, 79.68; A is capped at its 1 person, min 5 lifts nobody else.
+        assert_eq!(
+            allocate(&sizes, 100, &Allocation::Proportional, 5).unwrap(),
+            vec![1, 20, 79]
+        );
+        // Equal: 33⅓ each, A capped at 1, its share passed on (ties: the larger outlet first).
+        assert_eq!(
+            allocate(&sizes, 100, &Allocation::Equal, 1).unwrap(),
+            vec![1, 49, 50]
+        );
+        // A minimum larger than the proportional share.
+        let sizes = vec![("A".to_string(), 10), ("B".to_string(), 1000)];
+        assert_eq!(
+            allocate(&sizes, 50, &Allocation::Proportional, 5).unwrap(),
+            vec![5, 45]
+        );
+        assert_eq!(crate::customers::inflate(233, 0.6), 389);
+        assert_eq!(crate::customers::inflate(6, 0.6), 10);
+        assert_eq!(crate::customers::inflate(5, 1.0), 5);
+    }
 
     #[test]
     fn normal_quantiles() {

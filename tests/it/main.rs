@@ -5,6 +5,7 @@
 
 mod cli_errors;
 mod common;
+mod customers;
 mod golden;
 mod invariance;
 mod prn_vectors;

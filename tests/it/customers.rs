@@ -1,0 +1,422 @@
+//! The customer draw: invariance to row order, encoding, block size and thread count;
+//! golden outputs on the example data; flagged rows and errors with their lines; masking;
+//! verify; and inclusion frequencies against the stated probabilities.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use crate::common::{assert_golden, example, root, run_in, svcaudit};
+use svcaudit::customers::{CustomerParams, draw_customers};
+use svcaudit::io::table::ReadOptions;
+use svcaudit::model::Role;
+use svcaudit::seed::Seed;
+
+/// A deterministic synthetic record list: `people` persons over `outlets` outlets, some served
+/// several times and some at two outlets, with dates in 2025.
+fn records(people: usize, outlets: usize, salt: u64) -> Vec<String> {
+    let mut x = 0x9E37_79B9_7F4A_7C15u64 ^ salt;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let mut rows = Vec::new();
+    let mut id = 0;
+    for p in 0..people {
+        let phone = format!("139{:08}", p * 7919 % 100_000_000);
+        let home = (next() % outlets as u64) as usize;
+        let visits = 1 + (next() % 3 == 0) as usize + (next() % 7 == 0) as usize;
+        for v in 0..visits {
+            let outlet = if v > 0 && next() % 4 == 0 {
+                (next() % outlets as u64) as usize
+            } else {
+                home
+            };
+            id += 1;
+            let m = 1 + next() % 12;
+            let d = 1 + next() % 28;
+            rows.push(format!(
+                "R{id:05},O{outlet:03},客户{p},{phone},2025-{m:02}-{d:02},维修,\"空调, 柜机\""
+            ));
+        }
+    }
+    rows
+}
+
+const HEADER: &str = "customer_id,outlet_id,name,phone,service_date,service_type,product";
+
+fn write(path: &Path, rows: &[String]) {
+    let mut s = format!("{HEADER}\n");
+    for r in rows {
+        s.push_str(r);
+        s.push('\n');
+    }
+    std::fs::write(path, s).unwrap();
+}
+
+fn draw(dir: &Path, file: &str, out: &str, extra: &[&str], env: &[(&str, &str)]) -> Vec<u8> {
+    let mut c = svcaudit();
+    c.current_dir(dir).args([
+        "sample",
+        "customers",
+        file,
+        "--seed",
+        "7",
+        "--per-outlet",
+        "3",
+        "--reserve",
+        "2",
+        "--drawn-on",
+        "2026-11-22",
+        "--out",
+        out,
+    ]);
+    c.args(extra);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let o = c.output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    std::fs::read(dir.join(out).join("sample.csv")).unwrap()
+}
+
+#[test]
+fn the_draw_ignores_row_order_blocks_threads_and_encoding() {
+    let t = tempfile::tempdir().unwrap();
+    let rows = records(400, 12, 1);
+    write(&t.path().join("a.csv"), &rows);
+    let base = draw(t.path(), "a.csv", "a", &[], &[("SVCAUDIT_THREADS", "1")]);
+    // Tiny blocks: the streaming reader cuts the file into hundreds of chunks.
+    let small = draw(
+        t.path(),
+        "a.csv",
+        "b",
+        &[],
+        &[("SVCAUDIT_THREADS", "2"), ("SVCAUDIT_BLOCK", "300")],
+    );
+    assert_eq!(base, small);
+    // Reversed and rotated rows, CRLF, semicolons and stray spaces.
+    let mut shuffled = rows.clone();
+    shuffled.reverse();
+    shuffled.rotate_left(77);
+    let crlf: String = std::iter::once(HEADER.replace(',', ";"))
+        .chain(shuffled.iter().map(|r| {
+            r.replace("\"空调, 柜机\"", "\"空调, 柜机\" ")
+                .replace(',', ";")
+                .replace("空调; 柜机", "空调, 柜机")
+        }))
+        .map(|l| format!(" {l}\r\n"))
+        .collect();
+    std::fs::write(t.path().join("c.csv"), crlf).unwrap();
+    let c = draw(t.path(), "c.csv", "c", &[], &[("SVCAUDIT_BLOCK", "500")]);
+    assert_eq!(base, c);
+    // The same records as GBK (read whole, not streamed).
+    let text = std::fs::read_to_string(t.path().join("a.csv")).unwrap();
+    let (gbk, _, _) = encoding_rs::GBK.encode(&text);
+    std::fs::write(t.path().join("d.csv"), &gbk).unwrap();
+    let d = draw(t.path(), "d.csv", "d", &[], &[]);
+    assert_eq!(base, d);
+    // The canonical digest of the re-saved copies equals the original's.
+    let canon = |dir: &str| {
+        let m: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(t.path().join(dir).join("manifest.json")).unwrap(),
+        )
+        .unwrap();
+        m["frame"]["sha256_canonical"].as_str().unwrap().to_string()
+    };
+    assert_eq!(canon("a"), canon("b"));
+    assert_eq!(canon("a"), canon("d"));
+    // Another seed gives another sample.
+    let mut c = svcaudit();
+    let o = c
+        .current_dir(t.path())
+        .args([
+            "sample",
+            "customers",
+            "a.csv",
+            "--seed",
+            "8",
+            "--per-outlet",
+            "3",
+            "--out",
+            "e",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    assert_ne!(base, std::fs::read(t.path().join("e/sample.csv")).unwrap());
+}
+
+#[test]
+fn example_draw_golden_masked_and_verifiable() {
+    let t = tempfile::tempdir().unwrap();
+    let out = t.path();
+    let (code, _, err) = run_in(
+        &root(),
+        &[
+            "sample",
+            "outlets",
+            "data/example/outlets.csv",
+            "--seed",
+            "20261122",
+            "--strata",
+            "省份",
+            "--reserve",
+            "2",
+            "--drawn-on",
+            "2026-11-22",
+            "--out",
+            out.join("o").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = run_in(
+        &root(),
+        &[
+            "sample",
+            "customers",
+            "data/example/customers.csv",
+            "--outlets",
+            out.join("o").to_str().unwrap(),
+            "--seed",
+            "20261122",
+            "--reserve",
+            "3",
+            "--response-rate",
+            "0.6",
+            "--since",
+            "2025-01-01",
+            "--drawn-on",
+            "2026-11-22",
+            "--drawn-by",
+            "tester",
+            "--out",
+            out.join("c").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("6 rows were flagged"), "{err}");
+    let c = out.join("c");
+    let sample = std::fs::read_to_string(c.join("sample.csv")).unwrap();
+    assert_golden("customers_sample.csv", &sample);
+    assert_golden(
+        "customers_flagged.csv",
+        &std::fs::read_to_string(c.join("flagged.csv")).unwrap(),
+    );
+    // Personal data: full phones only in the call sheet.
+    let call = std::fs::read_to_string(c.join("call_sheet.csv")).unwrap();
+    let phone_re = |s: &str| {
+        s.split(|ch: char| !ch.is_ascii_digit())
+            .any(|w| w.len() == 11 && w.starts_with('1'))
+    };
+    assert!(phone_re(&call));
+    for f in ["sample.csv", "manifest.json", "justification.md"] {
+        let s = std::fs::read_to_string(c.join(f)).unwrap();
+        assert!(!phone_re(&s), "{f} shows a full phone number");
+    }
+    assert!(sample.contains("****"));
+    // Counts add up to the rows of the file.
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(c.join("manifest.json")).unwrap()).unwrap();
+    let k = &m["counts"];
+    let sum: u64 = [
+        "eligible",
+        "outside_window",
+        "type_not_included",
+        "flagged_no_id",
+        "flagged_no_outlet",
+        "flagged_unknown_outlet",
+        "flagged_bad_date",
+        "flagged_no_phone",
+    ]
+    .iter()
+    .map(|f| k[f].as_u64().unwrap())
+    .sum();
+    assert_eq!(k["rows"].as_u64().unwrap(), 6000);
+    assert_eq!(sum, 6000);
+    let p = &m["persons"];
+    assert_eq!(
+        p["persons"].as_u64().unwrap() + p["merged_rows"].as_u64().unwrap(),
+        k["eligible"].as_u64().unwrap()
+    );
+    // Verify passes, then fails on an edited row.
+    let (code, stdout, err) = run_in(&root(), &["verify", c.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stdout}{err}");
+    let edited = sample.replacen(",selected,1,", ",selected,9,", 1);
+    std::fs::write(c.join("sample.csv"), edited).unwrap();
+    let (code, _, err) = run_in(&root(), &["verify", c.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(err.contains("NOT verified"), "{err}");
+}
+
+#[test]
+fn bad_rows_are_flagged_or_stop_the_draw_with_their_line() {
+    let t = tempfile::tempdir().unwrap();
+    let rows = [
+        "R1,O1,甲,13900000001,2025-01-05,维修,x",
+        "R2,O1,乙,13900000002,2025-13-01,维修,x",
+        "R3,O2,丙,,2025-01-05,维修,x",
+        "R4,O2,丁,13900000004,2024-12-31,维修,x",
+    ];
+    write(&t.path().join("a.csv"), &rows.map(String::from));
+    let (code, _, err) = run_in(
+        t.path(),
+        &[
+            "sample",
+            "customers",
+            "a.csv",
+            "--seed",
+            "1",
+            "--per-outlet",
+            "1",
+            "--since",
+            "2025-01-01",
+            "--out",
+            "o",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let flagged = std::fs::read_to_string(t.path().join("o/flagged.csv")).unwrap();
+    assert_eq!(
+        flagged,
+        "line,column,column_name,reason,value\n3,5,service_date,service date not readable,2025-13-01\n4,4,phone,no usable phone number,\n"
+    );
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(t.path().join("o/manifest.json")).unwrap()).unwrap();
+    assert_eq!(m["counts"]["outside_window"], 1);
+    assert_eq!(m["counts"]["eligible"], 1);
+    // A row with too many fields stops the draw and names the line; nothing is written.
+    let mut bad = rows.map(String::from).to_vec();
+    bad.push("R5,O2,戊,13900000005,2025-01-05,维修,x,extra".into());
+    write(&t.path().join("b.csv"), &bad);
+    let (code, _, err) = run_in(
+        t.path(),
+        &[
+            "sample",
+            "customers",
+            "b.csv",
+            "--seed",
+            "1",
+            "--per-outlet",
+            "1",
+            "--out",
+            "p",
+        ],
+    );
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("b.csv:6: 8 fields, but the header has 7 columns"),
+        "{err}"
+    );
+    assert!(!t.path().join("p").exists());
+    // Undecodable bytes in a file forced to UTF-8 name the line.
+    std::fs::write(t.path().join("c.csv"), b"customer_id,outlet_id,phone,service_date\nR1,O1,13900000001,2025-01-01\nR2,O\xff\xfe1,13900000002,2025-01-01\n").unwrap();
+    let (code, _, err) = run_in(
+        t.path(),
+        &[
+            "sample",
+            "customers",
+            "c.csv",
+            "--seed",
+            "1",
+            "--per-outlet",
+            "1",
+            "--encoding",
+            "utf-8",
+            "--out",
+            "q",
+        ],
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("c.csv:3"), "{err}");
+    // An unknown column name is a clear error.
+    let (code, _, err) = run_in(
+        t.path(),
+        &[
+            "sample",
+            "customers",
+            "a.csv",
+            "--seed",
+            "1",
+            "--date-col",
+            "日期x",
+            "--out",
+            "r",
+        ],
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("--date-col `日期x`: no such column"), "{err}");
+}
+
+/// Over many seeds, each person is drawn about as often as its stated inclusion
+/// probability c/N (here with the outlet stage at probability 1).
+#[test]
+fn selection_frequencies_match_inclusion_probabilities() {
+    let t = tempfile::tempdir().unwrap();
+    let rows = records(60, 4, 2);
+    let path = t.path().join("a.csv");
+    write(&path, &rows);
+    let params = CustomerParams {
+        outlets: None,
+        outlet_sample_sha256: None,
+        per_outlet: Some(3),
+        n: None,
+        confidence: 0.95,
+        margin: 0.05,
+        p: 0.5,
+        response_rate: 1.0,
+        reserve: 0,
+        allocation: "proportional".into(),
+        min_per_outlet: 1,
+        since: None,
+        until: None,
+        service_types: vec![],
+        id_col: None,
+        outlet_col: None,
+        date_col: None,
+        phone_col: None,
+        person_key: None,
+        type_col: None,
+        name_col: None,
+    };
+    let seeds = 600;
+    let mut hits: HashMap<String, u32> = HashMap::new();
+    let mut pi: HashMap<String, f64> = HashMap::new();
+    let mut people_per_outlet: HashMap<String, u64> = HashMap::new();
+    for s in 0..seeds {
+        let seed = Seed::parse(&format!("{s}")).unwrap();
+        let d = draw_customers(
+            &path,
+            &ReadOptions::default(),
+            &seed,
+            &params,
+            None,
+            t.path(),
+            &|_, _| {},
+        )
+        .unwrap();
+        for o in &d.outlets {
+            people_per_outlet.insert(o.outlet_id.clone(), o.persons);
+        }
+        for r in d.rows.iter().filter(|r| r.role == Role::Selected) {
+            let phone = r.cells[3].clone();
+            *hits.entry(phone.clone()).or_default() += 1;
+            pi.insert(phone, r.pi);
+        }
+    }
+    let total: u64 = people_per_outlet.values().sum();
+    assert_eq!(total, 60, "every person belongs to exactly one outlet");
+    // Persons never drawn in 600 seeds would have π ≥ 3/N ≥ 0.1: impossible in practice.
+    assert_eq!(hits.len(), 60);
+    let mut worst = 0.0f64;
+    for (phone, h) in &hits {
+        let p = pi[phone];
+        let f = *h as f64 / seeds as f64;
+        let z = (f - p) / (p * (1.0 - p) / seeds as f64).sqrt();
+        worst = worst.max(z.abs());
+    }
+    // 60 roughly independent z-scores: |z| > 4.5 has probability ~4e-4 in all.
+    assert!(worst < 4.5, "largest |z| = {worst}");
+    let _ = example;
+}
