@@ -397,6 +397,23 @@ pub fn draw_customers(
     };
     let rules = rules_for(&header_table, p, stage)?;
     debug_assert!(scan.counts.adds_up());
+    let k = &scan.counts;
+    if k.rows == 0 {
+        return Err(Error::data(format!(
+            "{}: no service records after the header\nhint: export the records with one row per service order",
+            path.display()
+        )));
+    }
+    if k.eligible == 0 {
+        return Err(Error::data(format!(
+            "{}: none of the {} records is eligible ({} outside the date window, {} of other service types, {} flagged for a missing phone, date, outlet or id)\nhint: check --since/--until, --service-types and the column names",
+            path.display(),
+            k.rows,
+            k.outside_window,
+            k.type_not_included,
+            k.flagged()
+        )));
+    }
 
     let n_out = scan.outlets.len();
     let wanted: Vec<bool> = scan

@@ -330,6 +330,50 @@ fn bad_rows_are_flagged_or_stop_the_draw_with_their_line() {
     );
     assert_eq!(code, 1);
     assert!(err.contains("c.csv:3"), "{err}");
+    // A header without records, or records none of which is eligible, stop the draw.
+    std::fs::write(t.path().join("h.csv"), format!("{HEADER}\n")).unwrap();
+    let (code, _, err) = run_in(
+        t.path(),
+        &[
+            "sample",
+            "customers",
+            "h.csv",
+            "--seed",
+            "1",
+            "--per-outlet",
+            "1",
+            "--out",
+            "s",
+        ],
+    );
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("h.csv: no service records after the header"),
+        "{err}"
+    );
+    assert!(!t.path().join("s").exists());
+    let (code, _, err) = run_in(
+        t.path(),
+        &[
+            "sample",
+            "customers",
+            "a.csv",
+            "--seed",
+            "1",
+            "--per-outlet",
+            "1",
+            "--since",
+            "2030-01-01",
+            "--out",
+            "u",
+        ],
+    );
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("none of the 4 records is eligible (3 outside the date window"),
+        "{err}"
+    );
+    assert!(!t.path().join("u").exists());
     // An unknown column name is a clear error.
     let (code, _, err) = run_in(
         t.path(),
