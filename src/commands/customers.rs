@@ -123,18 +123,9 @@ pub fn customers(a: CustomerArgs) -> Result<()> {
         seed.check_commitment(c)?;
     }
     let drawn_on = super::sample::drawn_on(a.drawn_on.as_deref())?;
-    let drawn_by = a
-        .drawn_by
-        .clone()
-        .or_else(|| std::env::var("USER").ok())
-        .unwrap_or_else(|| "unknown".into());
+    let drawn_by = super::sample::drawn_by(a.drawn_by.as_deref());
     let manifest_path = a.out.join("manifest.json");
-    if !a.force && (manifest_path.exists() || a.out.join("sample.csv").exists()) {
-        return Err(Error::usage(format!(
-            "{}: a draw is already there; choose another --out or pass --force to replace it",
-            a.out.display()
-        )));
-    }
+    super::sample::refuse_existing_draw(&a.out, a.force)?;
     let params = params_from_args(&a)?;
     let read = ReadOptions {
         encoding: a.encoding.clone(),

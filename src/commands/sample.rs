@@ -50,19 +50,10 @@ pub fn outlets(a: OutletArgs) -> Result<()> {
         seed.check_commitment(c)?;
     }
     let drawn_on = drawn_on(a.drawn_on.as_deref())?;
-    let drawn_by = a
-        .drawn_by
-        .clone()
-        .or_else(|| std::env::var("USER").ok())
-        .unwrap_or_else(|| "unknown".into());
+    let drawn_by = drawn_by(a.drawn_by.as_deref());
 
     let manifest_path = a.out.join("manifest.json");
-    if !a.force && (manifest_path.exists() || a.out.join("sample.csv").exists()) {
-        return Err(Error::usage(format!(
-            "{}: a draw is already there; choose another --out or pass --force to replace it",
-            a.out.display()
-        )));
-    }
+    refuse_existing_draw(&a.out, a.force)?;
 
     let params = params_from_args(&a)?;
     let read = ReadOptions {
@@ -209,4 +200,23 @@ pub fn drawn_on(given: Option<&str>) -> Result<String> {
             .format("%Y-%m-%d")
             .to_string(),
     })
+}
+
+/// `--drawn-by`, or `$USER`, or `unknown`.
+pub fn drawn_by(given: Option<&str>) -> String {
+    given
+        .map(str::to_string)
+        .or_else(|| std::env::var("USER").ok())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// Refuses to overwrite a draw in `out` unless `--force`.
+pub fn refuse_existing_draw(out: &Path, force: bool) -> Result<()> {
+    if !force && (out.join("manifest.json").exists() || out.join("sample.csv").exists()) {
+        return Err(Error::usage(format!(
+            "{}: a draw is already there; choose another --out or pass --force to replace it",
+            out.display()
+        )));
+    }
+    Ok(())
 }
