@@ -31,7 +31,7 @@ use crate::model::Role;
 use crate::prn::{Domain, PrnBatch};
 use crate::seed::Seed;
 use crate::sizing::{Allocation, allocate};
-use resolve::{Person, Resolved};
+use resolve::Person;
 use scan::{Columns, Rules, Scan, Source};
 use size::Cochran;
 
@@ -372,7 +372,6 @@ pub fn draw_customers(
     spill_in: &Path,
     progress: &dyn Fn(u64, u64),
 ) -> Result<CustomerDraw> {
-    let mut rules_out: Option<Rules> = None;
     let chooser = |t: &RawTable| rules_for(t, p, stage);
     let t0 = std::time::Instant::now();
     let timing = std::env::var_os("SVCAUDIT_TIMING").is_some();
@@ -380,7 +379,6 @@ pub fn draw_customers(
     if timing {
         eprintln!("timing: pass 1 {:?}", t0.elapsed());
     }
-    let _ = rules_out.take();
     // The header is known now; rebuild the rules for the record (cheap).
     let header_table = RawTable {
         path: path.to_path_buf(),
@@ -561,7 +559,6 @@ pub fn draw_customers(
         achieved_margin: size::achieved_margin(z, p.p, n_total, population),
         z,
     };
-    let _ = Resolved::default;
     Ok(CustomerDraw {
         scan,
         rules,

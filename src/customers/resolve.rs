@@ -86,7 +86,7 @@ pub fn resolve(
                     for p in (t..PARTS).step_by(threads) {
                         st.partition(spill, p, wanted, cap, prn_gen)?;
                     }
-                    Ok(st.into_resolved(cap))
+                    Ok(st.into_resolved())
                 })
             })
             .collect();
@@ -243,7 +243,7 @@ impl State {
         Ok(())
     }
 
-    fn into_resolved(self, _cap: &[u64]) -> Resolved {
+    fn into_resolved(self) -> Resolved {
         Resolved {
             persons: self.persons,
             multi_outlet: self.multi,

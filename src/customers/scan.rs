@@ -619,9 +619,7 @@ fn stream_csv(
     let header_text = std::str::from_utf8(header_bytes)
         .map_err(|_| Error::data(format!("{name}:{line}: the header is not valid UTF-8")))?;
     let delimiter = table::sniff_delimiter(header_text);
-    let mut cells_buf = Vec::new();
-    let mut spans = Vec::new();
-    let (hdr_cells, _) = split_record(header_bytes, delimiter, &mut spans, &mut cells_buf);
+    let (hdr_cells, _) = split_record(header_bytes, delimiter);
     let mut header: Vec<String> = table::clean_header(hdr_cells);
     while header.last().is_some_and(|c| c.is_empty()) {
         header.pop();
@@ -890,8 +888,6 @@ fn work(
     rx: &Mutex<Receiver<(Chunk, Sha256)>>,
     tx: &SyncSender<WorkerMsg>,
 ) {
-    let mut spans: Vec<(usize, usize, bool)> = Vec::new();
-    let mut cells_buf: Vec<String> = Vec::new();
     loop {
         let next = rx.lock().expect("chunk queue").recv();
         let Ok((chunk, before)) = next else { break };
@@ -902,7 +898,7 @@ fn work(
             let _ = tx.send(WorkerMsg::NotUtf8 { line });
             continue;
         }
-        let canon = parse_chunk(wk, rules, delimiter, &chunk, &mut spans, &mut cells_buf);
+        let canon = parse_chunk(wk, rules, delimiter, &chunk);
         let msg = match canon {
             None => Canon::Same(chunk.data),
             Some(b) => Canon::Bytes(b),
@@ -915,14 +911,7 @@ fn work(
 
 /// Parses the records of a chunk. Returns `None` when the chunk is canonical as it is,
 /// otherwise its canonical bytes.
-fn parse_chunk(
-    wk: &mut Worker,
-    rules: &Rules,
-    delimiter: u8,
-    chunk: &Chunk,
-    spans: &mut Vec<(usize, usize, bool)>,
-    cells_buf: &mut Vec<String>,
-) -> Option<Vec<u8>> {
+fn parse_chunk(wk: &mut Worker, rules: &Rules, delimiter: u8, chunk: &Chunk) -> Option<Vec<u8>> {
     let data = &chunk.data[..];
     let mut pos = 0usize;
     let mut line = chunk.line;
@@ -977,7 +966,7 @@ fn parse_chunk(
             check_row(wk, rules, line, chunk.offset + start as u64, &mut cells);
         } else {
             // Quoted fields, possibly over several lines.
-            let (vals, used) = split_record(&data[pos..], delimiter, spans, cells_buf);
+            let (vals, used) = split_record(&data[pos..], delimiter);
             rec_end = pos + used;
             lines_used = memchr::memchr_iter(b'\n', &data[pos..rec_end])
                 .count()
@@ -1030,12 +1019,7 @@ fn start_canon(canon: &mut Option<Vec<u8>>, data: &[u8], upto: usize) {
 
 /// Splits one record that starts at `data[0]` (quote-aware, RFC 4180 with lenient
 /// handling of stray quotes); returns trimmed cells and the bytes used, newline included.
-fn split_record(
-    data: &[u8],
-    delimiter: u8,
-    _spans: &mut Vec<(usize, usize, bool)>,
-    _buf: &mut Vec<String>,
-) -> (Vec<String>, usize) {
+fn split_record(data: &[u8], delimiter: u8) -> (Vec<String>, usize) {
     let mut cells = Vec::new();
     let mut cur: Vec<u8> = Vec::new();
     let mut i = 0;
@@ -1100,7 +1084,7 @@ pub fn record_complete(data: &[u8]) -> bool {
 
 /// The trimmed cells of the record at the start of `data`.
 pub fn split_one(data: &[u8], delimiter: u8) -> (Vec<String>, usize) {
-    split_record(data, delimiter, &mut Vec::new(), &mut Vec::new())
+    split_record(data, delimiter)
 }
 
 /// A record in canonical form: comma-separated, quoted only where needed, LF-terminated.

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use crate::common::{assert_golden, example, root, run_in, svcaudit};
+use crate::common::{assert_golden, root, run_in, svcaudit};
 use svcaudit::customers::{CustomerParams, draw_customers};
 use svcaudit::io::table::ReadOptions;
 use svcaudit::model::Role;
@@ -462,5 +462,4 @@ fn selection_frequencies_match_inclusion_probabilities() {
     }
     // 60 roughly independent z-scores: |z| > 4.5 has probability ~4e-4 in all.
     assert!(worst < 4.5, "largest |z| = {worst}");
-    let _ = example;
 }
