@@ -13,6 +13,49 @@ pub fn date_of(days: i32) -> NaiveDate {
     NaiveDate::from_num_days_from_ce_opt(days + 719_163).expect("day number in range")
 }
 
+/// `YYYY-MM-DD`: `None` when `b` does not have that shape, `Some(None)` for an impossible
+/// date such as 2025-02-30, else `Some(Some(day number))` as [`days`] gives it.
+#[inline]
+fn iso_date(b: &[u8]) -> Option<Option<i32>> {
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let d = |i: usize| (b[i] as u32).wrapping_sub(b'0' as u32);
+    let all_digits = [0, 1, 2, 3, 5, 6, 8, 9]
+        .iter()
+        .fold(true, |ok, &i| ok & (d(i) < 10));
+    if !all_digits {
+        return None;
+    }
+    let y = (d(0) * 1000 + d(1) * 100 + d(2) * 10 + d(3)) as i32;
+    let (m, day) = (d(5) * 10 + d(6), d(8) * 10 + d(9));
+    if !(1..=12).contains(&m) || day == 0 || day > days_in_month(y, m) {
+        return Some(None);
+    }
+    Some(Some(days_from_civil(y, m, day)))
+}
+
+fn days_in_month(y: i32, m: u32) -> u32 {
+    match m {
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant, "chrono-Compatible
+/// Low-Level Date Algorithms", `days_from_civil`).
+fn days_from_civil(y: i32, m: u32, d: u32) -> i32 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m as i32 + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d as i32 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 /// Parses a service date as applicants write it, returning days since 1970-01-01.
 ///
 /// Accepted: `2025-03-01`, `2025/3/1`, `2025.3.1`, `2025年3月1日`, `20250301`, each optionally
@@ -20,15 +63,14 @@ pub fn date_of(days: i32) -> NaiveDate {
 /// `excel_serial`, a plain number such as `45717` is an Excel serial date (1900 system), as
 /// xlsx files store them. Anything else, or an impossible date such as 2025-02-30, is `None`.
 pub fn parse_date(s: &str, excel_serial: bool) -> Option<i32> {
+    // Fast path: YYYY-MM-DD exactly, as most exports write it.
+    if let Some(d) = iso_date(s.as_bytes()) {
+        return d;
+    }
     let s = s.trim();
     let b = s.as_bytes();
-    // Fast path: YYYY-MM-DD exactly.
-    if b.len() == 10 && b[4] == b'-' && b[7] == b'-' {
-        let d = |i: usize| (b[i] as u32).wrapping_sub(b'0' as u32);
-        if [0, 1, 2, 3, 5, 6, 8, 9].iter().all(|&i| d(i) < 10) {
-            let y = d(0) * 1000 + d(1) * 100 + d(2) * 10 + d(3);
-            return NaiveDate::from_ymd_opt(y as i32, d(5) * 10 + d(6), d(8) * 10 + d(9)).map(days);
-        }
+    if let Some(d) = iso_date(b) {
+        return d;
     }
     let digits = |from: usize| {
         let mut i = from;
@@ -197,6 +239,23 @@ pub fn mask_name(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn iso_fast_path_agrees_with_chrono() {
+        for y in [0, 1, 1899, 1900, 1970, 1999, 2000, 2024, 2025, 2100, 9999] {
+            for m in 0..=13u32 {
+                for d in 0..=32u32 {
+                    let s = format!("{y:04}-{m:02}-{d:02}");
+                    let want = NaiveDate::from_ymd_opt(y, m, d).map(days);
+                    assert_eq!(iso_date(s.as_bytes()), Some(want), "{s}");
+                    assert_eq!(parse_date(&s, false), want, "{s}");
+                }
+            }
+        }
+        assert_eq!(iso_date(b"2025-3-01 "), None);
+        assert_eq!(iso_date(b"2025/03/01"), None);
+        assert_eq!(iso_date(b"2025-0a-01"), None);
+    }
 
     fn ymd(y: i32, m: u32, d: u32) -> Option<i32> {
         Some(days(NaiveDate::from_ymd_opt(y, m, d).unwrap()))

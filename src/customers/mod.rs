@@ -17,6 +17,7 @@ pub mod fields;
 pub mod resolve;
 pub mod scan;
 pub mod size;
+mod specials;
 
 use std::collections::{HashMap, HashSet};
 use std::io::{Read, Seek, SeekFrom};

@@ -2,17 +2,22 @@
 //! smallest lottery numbers.
 //!
 //! Each hash partition holds every record of its people, so partitions are resolved one at
-//! a time (two threads take alternate partitions): sort by person, then for each person take
-//! the record of their most recent service in the window (ties: the smaller outlet id, then
-//! the earlier record in the file). That outlet owns the person; the record represents them.
+//! a time (two threads take alternate partitions). A partition is scattered into 256 buckets
+//! by the next bits of the person hash (a counting sort), and each bucket, a few hundred
+//! records that fit in the L1 cache, is grouped by person with a small open-addressing hash
+//! table. For each person the record of their most recent service in the window wins (ties:
+//! the smaller outlet id, then the earlier record in the file); that outlet owns the person
+//! and the record represents them. The result depends only on the set of records, never on
+//! their order in the file or in the spill.
 //! People of wanted outlets get their lottery number (prn-v1, domain `customer`, the person
 //! key as id) and enter that outlet's bounded heap, which keeps the `cap` smallest by
 //! (number, encoded id). Memory: one partition per thread plus the heaps.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
+use std::io::Read;
 
-use super::scan::{PARTS, Spill, read_records};
+use super::scan::{PARTS, Spill, id_hash, read_records};
 use crate::error::{Error, Result};
 use crate::prn::{Prn, PrnBatch};
 
@@ -59,9 +64,9 @@ pub struct Resolved {
     pub candidates: Vec<Vec<Person>>,
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 struct Rec {
-    /// The encoded id as a big-endian integer: integer order is byte order.
+    /// The encoded id as a little-endian integer.
     key: u128,
     outlet: u32,
     date: i32,
@@ -120,13 +125,33 @@ pub fn resolve(
     Ok(out)
 }
 
+/// Buckets per partition in pass 2.
+const BUCKETS: usize = 256;
+
+/// One person within a bucket.
+struct Group {
+    /// Index of the representing record.
+    rep: u32,
+    /// The outlet of the person's first record met, to notice a second outlet.
+    first_outlet: u32,
+    /// Whether a record of another outlet was met.
+    multi: bool,
+}
+
 struct State {
     persons: u64,
     multi: u64,
     owned: Vec<u64>,
     owned_multi: Vec<u64>,
     heaps: Vec<BinaryHeap<Person>>,
+    bytes: Vec<u8>,
     recs: Vec<Rec>,
+    scattered: Vec<Rec>,
+    buckets: Vec<u8>,
+    table: Vec<u32>,
+    groups: Vec<Group>,
+    rec_group: Vec<u32>,
+    pairs: Vec<(u32, u32)>,
     pending: Vec<Person>,
     ids: Vec<[u8; 16]>,
     prns: Vec<Prn>,
@@ -140,7 +165,14 @@ impl State {
             owned: vec![0; n],
             owned_multi: vec![0; n],
             heaps: (0..n).map(|_| BinaryHeap::new()).collect(),
+            bytes: Vec::new(),
             recs: Vec::new(),
+            scattered: Vec::new(),
+            buckets: Vec::new(),
+            table: Vec::new(),
+            groups: Vec::new(),
+            rec_group: Vec::new(),
+            pairs: Vec::new(),
             pending: Vec::new(),
             ids: Vec::new(),
             prns: Vec::new(),
@@ -158,16 +190,22 @@ impl State {
         self.recs.clear();
         for w in 0..spill.workers {
             let path = spill.path(w, p);
-            let bytes = match std::fs::read(&path) {
-                Ok(b) => b,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            // One buffer for every file: no fresh pages to fault in per partition.
+            let mut bytes = std::mem::take(&mut self.bytes);
+            bytes.clear();
+            match std::fs::File::open(&path).and_then(|mut f| f.read_to_end(&mut bytes)) {
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    self.bytes = bytes;
+                    continue;
+                }
                 Err(e) => return Err(Error::io(&path, "read a temporary file", &e)),
-            };
+            }
             let remap = &spill.remap[w];
             let recs = &mut self.recs;
-            read_records(&bytes, |id, outlet, date, offset| {
+            read_records(&bytes, spill.narrow, |key, outlet, date, offset| {
                 recs.push(Rec {
-                    key: u128::from_be_bytes(id),
+                    key,
                     outlet: remap[outlet as usize],
                     date,
                     offset,
@@ -176,54 +214,33 @@ impl State {
             .ok_or_else(|| {
                 Error::data(format!("{}: a temporary file is damaged", path.display()))
             })?;
+            self.bytes = bytes;
         }
-        self.recs.sort_unstable_by_key(|r| r.key);
+        // Counting sort into buckets by hash bits 50..58 (bits 58..64 chose the partition).
+        let n = self.recs.len();
+        self.buckets.clear();
+        self.buckets
+            .extend(self.recs.iter().map(|r| (id_hash(r.key) >> 50) as u8));
+        let mut starts = [0usize; BUCKETS + 1];
+        for &b in &self.buckets {
+            starts[b as usize + 1] += 1;
+        }
+        for b in 0..BUCKETS {
+            starts[b + 1] += starts[b];
+        }
+        let mut fill = starts;
+        self.scattered.clear();
+        self.scattered.resize(n, Rec::default());
+        for (r, &b) in self.recs.iter().zip(&self.buckets) {
+            self.scattered[fill[b as usize]] = *r;
+            fill[b as usize] += 1;
+        }
         self.pending.clear();
-        let recs = &self.recs;
-        let mut i = 0;
-        while i < recs.len() {
-            let mut j = i + 1;
-            while j < recs.len() && recs[j].key == recs[i].key {
-                j += 1;
-            }
-            let group = &recs[i..j];
-            // Most recent service; ties: smaller outlet id, then the earlier record.
-            let rep = group
-                .iter()
-                .min_by(|a, b| {
-                    b.date
-                        .cmp(&a.date)
-                        .then(a.outlet.cmp(&b.outlet))
-                        .then(a.offset.cmp(&b.offset))
-                })
-                .expect("non-empty group");
-            let seen = if group.iter().all(|r| r.outlet == rep.outlet) {
-                1
-            } else {
-                let mut o: Vec<u32> = group.iter().map(|r| r.outlet).collect();
-                o.sort_unstable();
-                o.dedup();
-                o.len() as u32
-            };
-            let g = rep.outlet as usize;
-            self.persons += 1;
-            self.owned[g] += 1;
-            if seen > 1 {
-                self.multi += 1;
-                self.owned_multi[g] += 1;
-            }
-            if wanted[g] {
-                self.pending.push(Person {
-                    prn: Prn { m: 0 },
-                    id: rep.key.to_be_bytes(),
-                    outlet: rep.outlet,
-                    offset: rep.offset,
-                    date: rep.date,
-                    outlets_seen: seen,
-                });
-            }
-            i = j;
+        let scattered = std::mem::take(&mut self.scattered);
+        for b in 0..BUCKETS {
+            self.group(&scattered[starts[b]..starts[b + 1]], wanted);
         }
+        self.scattered = scattered;
         self.ids.clear();
         self.ids.extend(self.pending.iter().map(|p| p.id));
         self.prns.clear();
@@ -241,6 +258,92 @@ impl State {
             }
         }
         Ok(())
+    }
+
+    /// Groups the records of one bucket by person and books each person to its outlet.
+    fn group(&mut self, recs: &[Rec], wanted: &[bool]) {
+        if recs.is_empty() {
+            return;
+        }
+        let size = (recs.len() * 2).next_power_of_two();
+        let mask = size - 1;
+        self.table.clear();
+        self.table.resize(size, u32::MAX);
+        self.groups.clear();
+        self.rec_group.clear();
+        let mut any_multi = false;
+        for (i, r) in recs.iter().enumerate() {
+            let mut slot = (id_hash(r.key) >> 20) as usize & mask;
+            let g = loop {
+                let e = self.table[slot];
+                if e == u32::MAX {
+                    let g = self.groups.len() as u32;
+                    self.table[slot] = g;
+                    self.groups.push(Group {
+                        rep: i as u32,
+                        first_outlet: r.outlet,
+                        multi: false,
+                    });
+                    break g;
+                }
+                let grp = &mut self.groups[e as usize];
+                let cur = &recs[grp.rep as usize];
+                if cur.key == r.key {
+                    // Most recent service; ties: smaller outlet id, then the earlier record.
+                    if (r.date, cur.outlet, cur.offset) > (cur.date, r.outlet, r.offset) {
+                        grp.rep = i as u32;
+                    }
+                    if r.outlet != grp.first_outlet {
+                        grp.multi = true;
+                        any_multi = true;
+                    }
+                    break e;
+                }
+                slot = (slot + 1) & mask;
+            };
+            self.rec_group.push(g);
+        }
+        // People served at several outlets: count their distinct outlets exactly.
+        self.pairs.clear();
+        if any_multi {
+            for (r, &g) in recs.iter().zip(&self.rec_group) {
+                if self.groups[g as usize].multi {
+                    self.pairs.push((g, r.outlet));
+                }
+            }
+            self.pairs.sort_unstable();
+            self.pairs.dedup();
+        }
+        let mut k = 0;
+        for (gi, grp) in self.groups.iter().enumerate() {
+            let seen = if grp.multi {
+                let from = k;
+                while k < self.pairs.len() && self.pairs[k].0 as usize == gi {
+                    k += 1;
+                }
+                (k - from) as u32
+            } else {
+                1
+            };
+            let rep = &recs[grp.rep as usize];
+            let g = rep.outlet as usize;
+            self.persons += 1;
+            self.owned[g] += 1;
+            if seen > 1 {
+                self.multi += 1;
+                self.owned_multi[g] += 1;
+            }
+            if wanted[g] {
+                self.pending.push(Person {
+                    prn: Prn { m: 0 },
+                    id: rep.key.to_le_bytes(),
+                    outlet: rep.outlet,
+                    offset: rep.offset,
+                    date: rep.date,
+                    outlets_seen: seen,
+                });
+            }
+        }
     }
 
     fn into_resolved(self) -> Resolved {

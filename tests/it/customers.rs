@@ -96,6 +96,23 @@ fn the_draw_ignores_row_order_blocks_threads_and_encoding() {
         &[("SVCAUDIT_THREADS", "2"), ("SVCAUDIT_BLOCK", "300")],
     );
     assert_eq!(base, small);
+    // Read through read() rather than mapped, with a block smaller than a page.
+    let read = draw(
+        t.path(),
+        "a.csv",
+        "r",
+        &[],
+        &[("SVCAUDIT_NO_MMAP", "1"), ("SVCAUDIT_BLOCK", "700")],
+    );
+    assert_eq!(base, read);
+    // Blocks of 64 bytes, shorter than many records: the reader must widen them.
+    for (name, no_mmap) in [("w1", "0"), ("w2", "1")] {
+        let mut env = vec![("SVCAUDIT_BLOCK", "64")];
+        if no_mmap == "1" {
+            env.push(("SVCAUDIT_NO_MMAP", "1"));
+        }
+        assert_eq!(base, draw(t.path(), "a.csv", name, &[], &env));
+    }
     // Reversed and rotated rows, CRLF, semicolons and stray spaces.
     let mut shuffled = rows.clone();
     shuffled.reverse();

@@ -1,0 +1,243 @@
+//! Finds the bytes that structure a CSV record (the delimiter, the newline and the quote)
+//! sixteen bytes at a time.
+//!
+//! The scan compares each 64-byte window against the three bytes with SSE2 (part of every
+//! x86-64 CPU, so no run-time detection is needed) and walks the resulting bit mask; other
+//! targets use a byte loop with the same results. This is the idea of simdjson and
+//! simdcsv (Langdale and Lemire, "Parsing gigabytes of JSON per second", VLDB Journal 28,
+//! 2019), cut down to what the customer reader needs: it never interprets quotes itself;
+//! a record with a quote goes to the careful splitter.
+//!
+//! It also notes "dirty" bytes, those that could make a cell need trimming: ASCII white
+//! space and control bytes (at most 0x20, the newline and a tab delimiter excepted) and the
+//! lead bytes of the non-ASCII white space characters (0xC2 for U+0085 and U+00A0, 0xE1 to
+//! 0xE3 for U+1680, U+2000 to U+205F and U+3000). A record without any has no cell to trim.
+
+/// Yields, in order, the positions of the delimiter, `\n` and `"` bytes of `data`.
+pub struct Specials<'a> {
+    data: &'a [u8],
+    delimiter: u8,
+    /// Start of the current 64-byte window.
+    base: usize,
+    /// Bits of the window's special bytes not yet returned.
+    mask: u64,
+    /// Bits of the window's dirty bytes not yet looked at.
+    dirty: u64,
+    /// Whether a dirty byte was passed since the last [`Specials::take_dirty`].
+    seen_dirty: bool,
+}
+
+impl<'a> Specials<'a> {
+    pub fn new(data: &'a [u8], delimiter: u8) -> Specials<'a> {
+        let mut s = Specials {
+            data,
+            delimiter,
+            base: 0,
+            mask: 0,
+            dirty: 0,
+            seen_dirty: false,
+        };
+        s.seek(0);
+        s
+    }
+
+    /// Continues the scan at `pos` (forgets everything before it).
+    pub fn seek(&mut self, pos: usize) {
+        self.base = pos;
+        (self.mask, self.dirty) = if pos < self.data.len() {
+            window(&self.data[pos..], self.delimiter)
+        } else {
+            (0, 0)
+        };
+        self.seen_dirty = false;
+    }
+
+    /// Whether a dirty byte lay between the previous call (or seek) and the last position
+    /// returned; resets the note.
+    #[inline]
+    pub fn take_dirty(&mut self) -> bool {
+        std::mem::take(&mut self.seen_dirty)
+    }
+
+    /// The next special byte's position, or `None` at the end of the data.
+    #[inline]
+    pub fn next_pos(&mut self) -> Option<usize> {
+        while self.mask == 0 {
+            self.seen_dirty |= self.dirty != 0;
+            self.base += 64;
+            if self.base >= self.data.len() {
+                self.base = self.data.len();
+                self.dirty = 0;
+                return None;
+            }
+            (self.mask, self.dirty) = window(&self.data[self.base..], self.delimiter);
+        }
+        let i = self.mask.trailing_zeros() as usize;
+        self.mask &= self.mask - 1;
+        let below = (1u64 << i) - 1;
+        self.seen_dirty |= self.dirty & below != 0;
+        self.dirty &= !below;
+        Some(self.base + i)
+    }
+}
+
+/// The special and the dirty bytes of the first 64 bytes of `d` as bit masks (bit i =
+/// byte i).
+#[inline]
+fn window(d: &[u8], delimiter: u8) -> (u64, u64) {
+    if d.len() >= 64 {
+        mask64(d[..64].try_into().expect("64 bytes"), delimiter)
+    } else {
+        // The tail: the padding is cut off the masks (a NUL delimiter is refused by the
+        // delimiter sniffer, so it cannot be special).
+        let mut pad = [b'x'; 64];
+        pad[..d.len()].copy_from_slice(d);
+        let keep = (1u64 << d.len()) - 1;
+        let (s, w) = mask64(&pad, delimiter);
+        (s & keep, w & keep)
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn mask64(d: &[u8; 64], delimiter: u8) -> (u64, u64) {
+    use std::arch::x86_64::*;
+    // SAFETY: SSE2 is part of the x86-64 baseline; the four 16-byte loads are inside `d`.
+    unsafe {
+        let dl = _mm_set1_epi8(delimiter as i8);
+        let nl = _mm_set1_epi8(b'\n' as i8);
+        let qu = _mm_set1_epi8(b'"' as i8);
+        let sp = _mm_set1_epi8(0x20);
+        let c2 = _mm_set1_epi8(0xC2u8 as i8);
+        let e1 = _mm_set1_epi8(0xE1u8 as i8);
+        let e3 = _mm_set1_epi8(0xE3u8 as i8);
+        let (mut m, mut w) = (0u64, 0u64);
+        for k in 0..4 {
+            let v = _mm_loadu_si128(d.as_ptr().add(16 * k) as *const __m128i);
+            let e = _mm_or_si128(
+                _mm_or_si128(_mm_cmpeq_epi8(v, dl), _mm_cmpeq_epi8(v, nl)),
+                _mm_cmpeq_epi8(v, qu),
+            );
+            let low = _mm_cmpeq_epi8(_mm_min_epu8(v, sp), v);
+            let lead = _mm_or_si128(
+                _mm_cmpeq_epi8(v, c2),
+                _mm_cmpeq_epi8(_mm_min_epu8(_mm_max_epu8(v, e1), e3), v),
+            );
+            let dirty = _mm_andnot_si128(e, _mm_or_si128(low, lead));
+            m |= (_mm_movemask_epi8(e) as u32 as u64) << (16 * k);
+            w |= (_mm_movemask_epi8(dirty) as u32 as u64) << (16 * k);
+        }
+        (m, w)
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+#[inline]
+fn mask64(d: &[u8; 64], delimiter: u8) -> (u64, u64) {
+    let (mut m, mut w) = (0u64, 0u64);
+    for (i, &b) in d.iter().enumerate() {
+        if is_special(b, delimiter) {
+            m |= 1 << i;
+        } else if is_dirty(b) {
+            w |= 1 << i;
+        }
+    }
+    (m, w)
+}
+
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+fn is_special(b: u8, delimiter: u8) -> bool {
+    b == delimiter || b == b'\n' || b == b'"'
+}
+
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+fn is_dirty(b: u8) -> bool {
+    b <= 0x20 || b == 0xC2 || (0xE1..=0xE3).contains(&b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// For each special position: whether a dirty byte lies between it and the previous one.
+    fn naive_dirty(d: &[u8], delim: u8, from: usize) -> Vec<(usize, bool)> {
+        let mut out = Vec::new();
+        let mut dirty = false;
+        for (i, &b) in d.iter().enumerate().skip(from) {
+            if is_special(b, delim) {
+                out.push((i, std::mem::take(&mut dirty)));
+            } else if is_dirty(b) {
+                dirty = true;
+            }
+        }
+        out
+    }
+
+    fn with_dirty(d: &[u8], delim: u8, from: usize) -> Vec<(usize, bool)> {
+        let mut s = Specials::new(d, delim);
+        s.seek(from);
+        std::iter::from_fn(|| s.next_pos().map(|i| (i, s.take_dirty()))).collect()
+    }
+
+    #[test]
+    fn notes_bytes_that_may_need_trimming() {
+        let d = "a, b\n张三,李四\n\u{3000}x,y\n".repeat(9);
+        let got = with_dirty(d.as_bytes(), b',', 0);
+        assert_eq!(got, naive_dirty(d.as_bytes(), b',', 0));
+        assert_eq!(
+            got[..6].iter().map(|p| p.1).collect::<Vec<_>>(),
+            [false, true, false, false, true, false]
+        );
+    }
+
+    fn naive(d: &[u8], delim: u8) -> Vec<usize> {
+        (0..d.len())
+            .filter(|&i| d[i] == delim || d[i] == b'\n' || d[i] == b'"')
+            .collect()
+    }
+
+    fn all(d: &[u8], delim: u8) -> Vec<usize> {
+        let mut s = Specials::new(d, delim);
+        std::iter::from_fn(|| s.next_pos()).collect()
+    }
+
+    #[test]
+    fn finds_every_special_byte_across_windows() {
+        let d = b"a,b\n\"c,d\"\n".repeat(20);
+        assert_eq!(all(&d, b','), naive(&d, b','));
+        assert!(all(b"", b',').is_empty());
+        assert_eq!(all(b",", b','), vec![0]);
+    }
+
+    #[test]
+    fn seek_restarts_anywhere() {
+        let d = b"x;y\n".repeat(40);
+        let mut s = Specials::new(&d, b';');
+        s.seek(71);
+        let rest: Vec<usize> = std::iter::from_fn(|| s.next_pos()).collect();
+        let want: Vec<usize> = naive(&d, b';').into_iter().filter(|&i| i >= 71).collect();
+        assert_eq!(rest, want);
+    }
+
+    proptest! {
+        #[test]
+        fn agrees_with_a_byte_loop(
+            d in proptest::collection::vec(prop_oneof![
+                Just(b','), Just(b'\n'), Just(b'"'), Just(b';'), Just(b'a'), Just(0xE4u8), Just(0u8),
+                Just(b' '), Just(b'\t'), Just(b'\r'), Just(0xC2u8), Just(0xE3u8), Just(0xE0u8), Just(0x21u8)
+            ], 0..300),
+            delim in prop_oneof![Just(b','), Just(b';'), Just(b'\t')],
+            seek in 0usize..300,
+        ) {
+            prop_assert_eq!(all(&d, delim), naive(&d, delim));
+            let mut s = Specials::new(&d, delim);
+            s.seek(seek.min(d.len()));
+            let rest: Vec<usize> = std::iter::from_fn(|| s.next_pos()).collect();
+            let want: Vec<usize> = naive(&d, delim).into_iter().filter(|&i| i >= seek).collect();
+            prop_assert_eq!(rest, want);
+            let from = seek.min(d.len());
+            prop_assert_eq!(with_dirty(&d, delim, from), naive_dirty(&d, delim, from));
+        }
+    }
+}
