@@ -144,6 +144,8 @@ struct State {
     owned: Vec<u64>,
     owned_multi: Vec<u64>,
     heaps: Vec<BinaryHeap<Person>>,
+    /// Per outlet: the largest number in its heap once the heap is full, else `u64::MAX`.
+    bar: Vec<u64>,
     bytes: Vec<u8>,
     recs: Vec<Rec>,
     scattered: Vec<Rec>,
@@ -165,6 +167,7 @@ impl State {
             owned: vec![0; n],
             owned_multi: vec![0; n],
             heaps: (0..n).map(|_| BinaryHeap::new()).collect(),
+            bar: vec![u64::MAX; n],
             bytes: Vec::new(),
             recs: Vec::new(),
             scattered: Vec::new(),
@@ -215,6 +218,8 @@ impl State {
                 Error::data(format!("{}: a temporary file is damaged", path.display()))
             })?;
             self.bytes = bytes;
+            // Read once: freeing its pages now, in this thread, is cheaper than at the end.
+            let _ = std::fs::remove_file(&path);
         }
         // Counting sort into buckets by hash bits 50..58 (bits 58..64 chose the partition).
         let n = self.recs.len();
@@ -246,8 +251,13 @@ impl State {
         self.prns.clear();
         prn_gen.prn_encoded(&self.ids, &mut self.prns);
         for (mut person, prn) in self.pending.drain(..).zip(self.prns.iter()) {
-            person.prn = *prn;
             let g = person.outlet as usize;
+            // Most people lose to a full heap's largest number; the contiguous `bar` array
+            // says so without touching the heap (equal numbers go on to the exact test).
+            if prn.m > self.bar[g] {
+                continue;
+            }
+            person.prn = *prn;
             let c = cap[g] as usize;
             let h = &mut self.heaps[g];
             if h.len() < c {
@@ -255,6 +265,9 @@ impl State {
             } else if c > 0 && h.peek().is_some_and(|top| person < *top) {
                 h.pop();
                 h.push(person);
+            }
+            if c > 0 && h.len() == c {
+                self.bar[g] = h.peek().map_or(u64::MAX, |top| top.prn.m);
             }
         }
         Ok(())
