@@ -1178,12 +1178,16 @@ fn parse_chunk(wk: &mut Worker, rules: &Rules, delimiter: u8, chunk: &Chunk) -> 
     let mut line = chunk.line;
     let mut canon: Option<Vec<u8>> = None;
     let mut cells: Vec<&str> = Vec::with_capacity(rules.width);
-    // Delimiter positions of the current record.
-    let mut cuts: Vec<usize> = Vec::with_capacity(rules.width + 1);
     let mut sc = Specials::new(data, delimiter);
+    // SAFETY (for every `from_utf8_unchecked` below): the chunk is valid UTF-8 (checked in
+    // `work`) and every cut is at an ASCII byte (newline, carriage return, delimiter), so
+    // each field is too.
+    let cell = |from: usize, to: usize| unsafe { std::str::from_utf8_unchecked(&data[from..to]) };
     while pos < data.len() {
         let start = pos;
-        cuts.clear();
+        // Cells as the delimiters are met; the last one is added at the newline.
+        cells.clear();
+        let mut from = start;
         let mut nl = None;
         let mut has_quote = false;
         while let Some(i) = sc.next_pos() {
@@ -1196,7 +1200,10 @@ fn parse_chunk(wk: &mut Worker, rules: &Rules, delimiter: u8, chunk: &Chunk) -> 
                     has_quote = true;
                     break;
                 }
-                _ => cuts.push(i),
+                _ => {
+                    cells.push(cell(from, i));
+                    from = i + 1;
+                }
             }
         }
         // No byte of the record can start or end white space: its cells need no trimming.
@@ -1218,18 +1225,14 @@ fn parse_chunk(wk: &mut Worker, rules: &Rules, delimiter: u8, chunk: &Chunk) -> 
                 line += lines_used;
                 continue;
             }
-            cells.clear();
+            cells.push(cell(from, start + text.len()));
             let mut trimmed = false;
-            let text_end = start + text.len();
-            let mut from = start;
-            for to in cuts.iter().copied().chain(std::iter::once(text_end)) {
-                // SAFETY: the chunk is valid UTF-8 (checked in `work`) and every cut is at an
-                // ASCII byte (newline, carriage return, delimiter), so each field is too.
-                let f = unsafe { std::str::from_utf8_unchecked(&data[from..to]) };
-                let t = if dirty { fast_trim(f) } else { f };
-                trimmed |= t.len() != f.len();
-                cells.push(t);
-                from = to + 1;
+            if dirty {
+                for c in cells.iter_mut() {
+                    let t = fast_trim(c);
+                    trimmed |= t.len() != c.len();
+                    *c = t;
+                }
             }
             let canonical_row = delimiter == b',' && !cr && !trimmed;
             if !canonical_row {
