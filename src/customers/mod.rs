@@ -302,9 +302,17 @@ pub fn rules_for(t: &RawTable, p: &CustomerParams, stage: Option<&OutletStage>) 
     let phone = find_column(t, p.phone_col.as_deref(), PHONE_ALIASES, "--phone-col", "")?;
     let name = find_column(t, p.name_col.as_deref(), NAME_ALIASES, "--name-col", "")?;
     let service_type = find_column(t, p.type_col.as_deref(), TYPE_ALIASES, "--type-col", "")?;
-    let person = match &p.person_key {
-        Some(k) => req(Some(k), &[], "--person-key", "")?,
-        None => phone.unwrap_or(id),
+    let person = match (&p.person_key, phone) {
+        (Some(k), _) => req(Some(k), &[], "--person-key", "")?,
+        (None, Some(phone)) => phone,
+        // Without phones the field team has no one to call, and record ids are not people.
+        (None, None) => {
+            return Err(Error::usage(format!(
+                "{}:1: no phone column; looked for {}\nhint: name it with --phone-col, or give --person-key COLUMN to draw people without phone numbers",
+                t.name(),
+                PHONE_ALIASES.join(", ")
+            )));
+        }
     };
     if !p.service_types.is_empty() && service_type.is_none() {
         return Err(Error::usage(format!(

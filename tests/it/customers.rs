@@ -408,6 +408,34 @@ fn bad_rows_are_flagged_or_stop_the_draw_with_their_line() {
     );
     assert_eq!(code, 1);
     assert!(err.contains("--date-col `日期x`: no such column"), "{err}");
+    // No phone column: nobody to call, so no draw unless a person key is named.
+    std::fs::write(
+        t.path().join("nophone.csv"),
+        "工单号,网点编号,客户姓名,服务日期\nR1,WD001,张三,2025-03-01\n",
+    )
+    .unwrap();
+    let args = |out: &'static str| {
+        [
+            "sample",
+            "customers",
+            "nophone.csv",
+            "--seed",
+            "1",
+            "--per-outlet",
+            "1",
+            "--out",
+            out,
+        ]
+    };
+    let (code, _, err) = run_in(t.path(), &args("np"));
+    assert_ne!(code, 0);
+    assert!(err.contains("nophone.csv:1: no phone column"), "{err}");
+    assert!(err.contains("--person-key"), "{err}");
+    assert!(!t.path().join("np").exists());
+    let mut keyed = args("np2").to_vec();
+    keyed.extend(["--person-key", "客户姓名"]);
+    let (code, _, err) = run_in(t.path(), &keyed);
+    assert_eq!(code, 0, "{err}");
 }
 
 /// Over many seeds, each person is drawn about as often as its stated inclusion
