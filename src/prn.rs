@@ -226,31 +226,21 @@ fn first_words_generic(key: &[u32; 8], input: &[[u32; 4]; LANES]) -> [u64; LANES
     out
 }
 
+/// The ChaCha quarter round (RFC 8439 §2.1) on every lane.
 #[inline(always)]
 fn quarter(a: &mut V, b: &mut V, c: &mut V, d: &mut V) {
+    mix(a, b, d, 16);
+    mix(c, d, b, 12);
+    mix(a, b, d, 8);
+    mix(c, d, b, 7);
+}
+
+/// One line of the quarter round: `x += y; z ^= x; z <<<= r`, lane by lane.
+#[inline(always)]
+fn mix(x: &mut V, y: &V, z: &mut V, r: u32) {
     for l in 0..LANES {
-        a[l] = a[l].wrapping_add(b[l]);
-    }
-    for l in 0..LANES {
-        d[l] = (d[l] ^ a[l]).rotate_left(16);
-    }
-    for l in 0..LANES {
-        c[l] = c[l].wrapping_add(d[l]);
-    }
-    for l in 0..LANES {
-        b[l] = (b[l] ^ c[l]).rotate_left(12);
-    }
-    for l in 0..LANES {
-        a[l] = a[l].wrapping_add(b[l]);
-    }
-    for l in 0..LANES {
-        d[l] = (d[l] ^ a[l]).rotate_left(8);
-    }
-    for l in 0..LANES {
-        c[l] = c[l].wrapping_add(d[l]);
-    }
-    for l in 0..LANES {
-        b[l] = (b[l] ^ c[l]).rotate_left(7);
+        x[l] = x[l].wrapping_add(y[l]);
+        z[l] = (z[l] ^ x[l]).rotate_left(r);
     }
 }
 

@@ -1,11 +1,12 @@
 //! `svcaudit verify DIR`: re-derive a sample from its manifest and frame, compare every row.
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use crate::cli::VerifyArgs;
 use crate::commands::sample::read_and_draw;
 use crate::error::{Error, Result};
-use crate::io::manifest::Manifest;
+use crate::io::manifest::{Manifest, read_json};
 use crate::io::table::ReadOptions;
 use crate::prn::ALGORITHM;
 use crate::seed::{Seed, sha256_hex};
@@ -24,24 +25,8 @@ pub fn run(a: VerifyArgs) -> Result<()> {
         )));
     }
     let mut diffs: Vec<String> = Vec::new();
-    let seed = Seed::parse(&m.seed)?;
-    if seed.commitment() != m.seed_commitment {
-        diffs.push(format!(
-            "manifest.json: the seed `{}` does not match the recorded commitment {}",
-            m.seed, m.seed_commitment
-        ));
-    }
-    let (frame_path, read) = match &a.frame {
-        Some(p) => (p.clone(), ReadOptions::default()),
-        None => (a.dir.join(&m.frame.path), m.frame.read.clone()),
-    };
-    if !frame_path.exists() {
-        return Err(Error::data(format!(
-            "{}: the frame is not there (manifest.json says `{}`)\nhint: point at a copy with --frame PATH",
-            frame_path.display(),
-            m.frame.path
-        )));
-    }
+    let seed = check_seed(&m.seed, &m.seed_commitment, &mut diffs)?;
+    let (frame_path, read) = locate_frame(&a, &m.frame.path, &m.frame.read, "the frame is")?;
     let d = read_and_draw(&frame_path, &read, &seed, &m.parameters)?;
     let mut notes = Vec::new();
     if d.canonical_sha256 != m.frame.sha256_canonical {
@@ -76,51 +61,108 @@ pub fn run(a: VerifyArgs) -> Result<()> {
                     diffs.push("sample.csv: bytes differ from the re-derived sample".into());
                 }
             }
-            if m.outputs.get("sample.csv") != Some(&sha256_hex(&bytes)) {
-                diffs.push(
-                    "sample.csv: its SHA-256 is not the one recorded in manifest.json".into(),
-                );
-            }
+            check_recorded(&m.outputs, "sample.csv", &bytes, &mut diffs);
         }
     }
-    let jpath = a.dir.join("justification.md");
-    match std::fs::read(&jpath) {
+    check_justification(&a.dir, &m.outputs, &mut diffs);
+    let c = &d.draw.counts;
+    conclude(
+        &a.dir,
+        diffs,
+        notes,
+        format!(
+            "{} sampled outlets and {} reserves re-derived identically from {} (seed {}, {})",
+            c.certainty + c.selected,
+            c.reserve,
+            frame_path.display(),
+            m.seed,
+            m.algorithm
+        ),
+    )
+}
+
+/// Checks the seed against its published commitment (a mismatch is a difference, not an
+/// error: the rest is still worth comparing).
+fn check_seed(seed: &str, commitment: &str, diffs: &mut Vec<String>) -> Result<Seed> {
+    let parsed = Seed::parse(seed)?;
+    if parsed.commitment() != commitment {
+        diffs.push(format!(
+            "manifest.json: the seed `{seed}` does not match the recorded commitment {commitment}"
+        ));
+    }
+    Ok(parsed)
+}
+
+/// The frame to re-read: `--frame`, else the manifest's path relative to the draw folder.
+/// `what` names it with its verb for the error ("the frame is").
+fn locate_frame(
+    a: &VerifyArgs,
+    recorded: &str,
+    read: &ReadOptions,
+    what: &str,
+) -> Result<(PathBuf, ReadOptions)> {
+    let (path, read) = match &a.frame {
+        Some(p) => (p.clone(), ReadOptions::default()),
+        None => (a.dir.join(recorded), read.clone()),
+    };
+    if !path.exists() {
+        return Err(Error::data(format!(
+            "{}: {what} not there (manifest.json says `{recorded}`)\nhint: point at a copy with --frame PATH",
+            path.display(),
+        )));
+    }
+    Ok((path, read))
+}
+
+/// Notes an output whose bytes do not hash to what the manifest recorded.
+fn check_recorded(
+    outputs: &BTreeMap<String, String>,
+    name: &str,
+    bytes: &[u8],
+    diffs: &mut Vec<String>,
+) {
+    if outputs.get(name) != Some(&sha256_hex(bytes)) {
+        diffs.push(format!(
+            "{name}: its SHA-256 is not the one recorded in manifest.json"
+        ));
+    }
+}
+
+/// The justification is not re-derived (its wording may improve between versions); it must
+/// be the one the draw wrote.
+fn check_justification(dir: &Path, outputs: &BTreeMap<String, String>, diffs: &mut Vec<String>) {
+    let path = dir.join("justification.md");
+    match std::fs::read(&path) {
         Ok(bytes) => {
-            if m.outputs.get("justification.md") != Some(&sha256_hex(&bytes)) {
+            if outputs.get("justification.md") != Some(&sha256_hex(&bytes)) {
                 diffs.push(
                     "justification.md: edited after the draw (SHA-256 differs from manifest.json)"
                         .into(),
                 );
             }
         }
-        Err(e) => diffs.push(format!("{}: cannot read: {e}", jpath.display())),
+        Err(e) => diffs.push(format!("{}: cannot read: {e}", path.display())),
     }
-    if diffs.is_empty() {
-        let c = &d.draw.counts;
-        println!(
-            "verified: {} — {} sampled outlets and {} reserves re-derived identically from {} (seed {}, {})",
-            a.dir.display(),
-            c.certainty + c.selected,
-            c.reserve,
-            frame_path.display(),
-            m.seed,
-            m.algorithm
-        );
-        for n in notes {
-            println!("note: {n}");
-        }
-        Ok(())
-    } else {
-        Err(Error::data(format!(
+}
+
+/// Prints "verified" with `what` and the notes, or fails listing every difference.
+fn conclude(dir: &Path, diffs: Vec<String>, notes: Vec<String>, what: String) -> Result<()> {
+    if !diffs.is_empty() {
+        return Err(Error::data(format!(
             "NOT verified: {}\n{}",
-            a.dir.display(),
+            dir.display(),
             diffs
                 .iter()
                 .map(|d| format!("- {d}"))
                 .collect::<Vec<_>>()
                 .join("\n")
-        )))
+        )));
     }
+    println!("verified: {} — {what}", dir.display());
+    for n in notes {
+        println!("note: {n}");
+    }
+    Ok(())
 }
 
 /// sample.csv rows by unit id: (line, cells).
@@ -195,15 +237,7 @@ fn row_diffs(found: &[u8], expected: &[u8]) -> Vec<String> {
 
 /// The `kind` of a manifest, read before its full shape.
 fn manifest_kind(path: &std::path::Path) -> Result<String> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, "read the manifest", &e))?;
-    let v: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
-        Error::data(format!(
-            "{}:{}:{}: not a svcaudit manifest: {e}",
-            path.display(),
-            e.line(),
-            e.column()
-        ))
-    })?;
+    let v: serde_json::Value = read_json(path, "a svcaudit manifest")?;
     Ok(v.get("kind")
         .and_then(|k| k.as_str())
         .unwrap_or("outlets")
@@ -212,16 +246,7 @@ fn manifest_kind(path: &std::path::Path) -> Result<String> {
 
 fn verify_customers(a: &VerifyArgs, manifest_path: &std::path::Path) -> Result<()> {
     use crate::commands::customers::{CustomerManifest, outlets_dir, render, run_draw};
-    let bytes = std::fs::read(manifest_path)
-        .map_err(|e| Error::io(manifest_path, "read the manifest", &e))?;
-    let m: CustomerManifest = serde_json::from_slice(&bytes).map_err(|e| {
-        Error::data(format!(
-            "{}:{}:{}: not a svcaudit customer manifest: {e}",
-            manifest_path.display(),
-            e.line(),
-            e.column()
-        ))
-    })?;
+    let m: CustomerManifest = read_json(manifest_path, "a svcaudit customer manifest")?;
     if m.algorithm != ALGORITHM || m.format != crate::io::manifest::FORMAT {
         return Err(Error::data(format!(
             "{}: algorithm `{}` / format `{}` is not known to this svcaudit",
@@ -231,24 +256,9 @@ fn verify_customers(a: &VerifyArgs, manifest_path: &std::path::Path) -> Result<(
         )));
     }
     let mut diffs: Vec<String> = Vec::new();
-    let seed = Seed::parse(&m.seed)?;
-    if seed.commitment() != m.seed_commitment {
-        diffs.push(format!(
-            "manifest.json: the seed `{}` does not match the recorded commitment {}",
-            m.seed, m.seed_commitment
-        ));
-    }
-    let (frame_path, read) = match &a.frame {
-        Some(p) => (p.clone(), ReadOptions::default()),
-        None => (a.dir.join(&m.frame.path), m.frame.read.clone()),
-    };
-    if !frame_path.exists() {
-        return Err(Error::data(format!(
-            "{}: the service records are not there (manifest.json says `{}`)\nhint: point at a copy with --frame PATH",
-            frame_path.display(),
-            m.frame.path
-        )));
-    }
+    let seed = check_seed(&m.seed, &m.seed_commitment, &mut diffs)?;
+    let (frame_path, read) =
+        locate_frame(a, &m.frame.path, &m.frame.read, "the service records are")?;
     let odir = outlets_dir(&a.dir, &m.parameters);
     let (d, outlet_sha) = run_draw(
         &frame_path,
@@ -299,49 +309,22 @@ fn verify_customers(a: &VerifyArgs, manifest_path: &std::path::Path) -> Result<(
                     }
                     diffs.push(format!("{name}: differs from the re-derived one"));
                 }
-                if m.outputs.get(name) != Some(&sha256_hex(&found)) {
-                    diffs.push(format!(
-                        "{name}: its SHA-256 is not the one recorded in manifest.json"
-                    ));
-                }
+                check_recorded(&m.outputs, name, &found, &mut diffs);
             }
         }
     }
-    let jpath = a.dir.join("justification.md");
-    match std::fs::read(&jpath) {
-        Ok(bytes) => {
-            if m.outputs.get("justification.md") != Some(&sha256_hex(&bytes)) {
-                diffs.push(
-                    "justification.md: edited after the draw (SHA-256 differs from manifest.json)"
-                        .into(),
-                );
-            }
-        }
-        Err(e) => diffs.push(format!("{}: cannot read: {e}", jpath.display())),
-    }
-    if diffs.is_empty() {
-        println!(
-            "verified: {} — {} customers to contact and {} reserves re-derived identically from {} (seed {}, {})",
-            a.dir.display(),
+    check_justification(&a.dir, &m.outputs, &mut diffs);
+    conclude(
+        &a.dir,
+        diffs,
+        notes,
+        format!(
+            "{} customers to contact and {} reserves re-derived identically from {} (seed {}, {})",
             d.size.contacts,
             d.size.reserves,
             frame_path.display(),
             m.seed,
             m.algorithm
-        );
-        for n in notes {
-            println!("note: {n}");
-        }
-        Ok(())
-    } else {
-        Err(Error::data(format!(
-            "NOT verified: {}\n{}",
-            a.dir.display(),
-            diffs
-                .iter()
-                .map(|d| format!("- {d}"))
-                .collect::<Vec<_>>()
-                .join("\n")
-        )))
-    }
+        ),
+    )
 }

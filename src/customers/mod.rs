@@ -611,7 +611,7 @@ fn fetch_cells(source: &Source, rows: &mut [CustomerRow]) -> Result<()> {
                     f.seek(SeekFrom::Start(off))
                         .map_err(|e| Error::io(path, "read the file", &e))?;
                 }
-                let (cells, _) = scan::split_one(&buf, *delimiter);
+                let (cells, _) = scan::split_record(&buf, *delimiter);
                 rows[i].cells = cells;
             }
         }

@@ -153,8 +153,13 @@ pub struct Spill {
 
 impl Spill {
     pub fn path(&self, worker: usize, part: usize) -> PathBuf {
-        self.dir.path().join(format!("w{worker}-p{part}.bin"))
+        spill_file(self.dir.path(), worker, part)
     }
+}
+
+/// The spill file of one worker and partition.
+fn spill_file(dir: &Path, worker: usize, part: usize) -> PathBuf {
+    dir.join(format!("w{worker}-p{part}.bin"))
 }
 
 /// The result of pass 1.
@@ -451,7 +456,7 @@ impl Worker {
             return;
         }
         if self.files[part].is_none() {
-            let p = self.dir.join(format!("w{}-p{part}.bin", self.id));
+            let p = spill_file(&self.dir, self.id, part);
             match File::create(&p) {
                 Ok(f) => self.files[part] = Some(f),
                 Err(e) => {
@@ -998,17 +1003,23 @@ fn read_chunks(
         .max(64);
     // Mapping the file saves the kernel's copy of every byte (a third of a second on a
     // 650 MB file). Files that cannot be mapped (pipes, some network shares) are read.
-    let total = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let meta = f.metadata().ok();
+    let total = meta.as_ref().map_or(0, |m| m.len());
+    let mut out = ChunkSender {
+        tx,
+        hasher,
+        index: 0,
+        offset: data_start,
+        line: data_line,
+    };
     let mapped = std::env::var_os("SVCAUDIT_NO_MMAP").is_none()
-        && f.metadata().is_ok_and(|m| m.is_file())
+        && meta.is_some_and(|m| m.is_file())
         && total > data_start;
     if mapped {
-        return map_chunks(path, &f, total, data_start, data_line, block, hasher, tx);
+        map_chunks(path, &f, total, block, &mut out)?;
+        return Ok(out.hasher);
     }
     let mut carry: Vec<u8> = Vec::new();
-    let mut offset = data_start;
-    let mut line = data_line;
-    let mut index = 0usize;
     let mut eof = false;
     while !eof || !carry.is_empty() {
         let mut buf = pool
@@ -1045,24 +1056,44 @@ fn read_chunks(
         if buf.is_empty() {
             continue;
         }
-        let before = hasher.clone();
-        hasher.update(&buf);
-        let lines = memchr::memchr_iter(b'\n', &buf).count() as u64;
-        let len = buf.len() as u64;
-        let chunk = Chunk {
-            index,
-            offset,
-            line,
-            data: Block::Owned(buf),
-        };
-        if tx.send((chunk, before)).is_err() {
+        if !out.send(Block::Owned(buf)) {
             break;
         }
-        index += 1;
-        offset += len;
-        line += lines;
     }
-    Ok(hasher)
+    Ok(out.hasher)
+}
+
+/// Hands whole-record blocks to the workers in file order, each with the raw hash state
+/// before it, its first byte offset and its first line number.
+struct ChunkSender {
+    tx: SyncSender<(Chunk, Sha256)>,
+    hasher: Sha256,
+    index: usize,
+    offset: u64,
+    line: u64,
+}
+
+impl ChunkSender {
+    /// Hashes and sends one block; false when the workers have gone.
+    fn send(&mut self, data: Block) -> bool {
+        let before = self.hasher.clone();
+        self.hasher.update(&data[..]);
+        let lines = memchr::memchr_iter(b'\n', &data).count() as u64;
+        let len = data.len() as u64;
+        let chunk = Chunk {
+            index: self.index,
+            offset: self.offset,
+            line: self.line,
+            data,
+        };
+        if self.tx.send((chunk, before)).is_err() {
+            return false;
+        }
+        self.index += 1;
+        self.offset += len;
+        self.line += lines;
+        true
+    }
 }
 
 /// The reader thread over a mapped file: each chunk is its own mapping of `block` bytes or
@@ -1070,24 +1101,18 @@ fn read_chunks(
 ///
 /// A file truncated by another program while it is mapped makes the process die with
 /// SIGBUS; files that applicants send are not being written while they are drawn from.
-#[allow(clippy::too_many_arguments)]
 fn map_chunks(
     path: &Path,
     f: &File,
     total: u64,
-    data_start: u64,
-    data_line: u64,
     block: usize,
-    mut hasher: Sha256,
-    tx: SyncSender<(Chunk, Sha256)>,
-) -> Result<Sha256> {
+    out: &mut ChunkSender,
+) -> Result<()> {
     // Mappings start at multiples of 64 KiB, a multiple of every page size in use.
     const ALIGN: u64 = 1 << 16;
-    let mut start = data_start;
-    let mut line = data_line;
-    let mut index = 0usize;
     let mut want = block as u64;
-    while start < total {
+    while out.offset < total {
+        let start = out.offset;
         let base = start & !(ALIGN - 1);
         let end = (start + want).min(total);
         // SAFETY: a read-only private mapping of a regular file; see the SIGBUS note above.
@@ -1100,11 +1125,10 @@ fn map_chunks(
         }
         .map_err(|e| Error::io(path, "map the file into memory", &e))?;
         let skip = (start - base) as usize;
-        let view = &map[skip..];
         let cut = if end == total {
-            view.len()
+            map.len() - skip
         } else {
-            match last_boundary(view) {
+            match last_boundary(&map[skip..]) {
                 Some(c) => c,
                 None => {
                     // One record longer than a block: map more.
@@ -1114,28 +1138,15 @@ fn map_chunks(
             }
         };
         want = block as u64;
-        let bytes = &view[..cut];
-        let before = hasher.clone();
-        hasher.update(bytes);
-        let lines = memchr::memchr_iter(b'\n', bytes).count() as u64;
-        let chunk = Chunk {
-            index,
-            offset: start,
-            line,
-            data: Block::Mapped {
-                map,
-                skip,
-                len: cut,
-            },
-        };
-        if tx.send((chunk, before)).is_err() {
+        if !out.send(Block::Mapped {
+            map,
+            skip,
+            len: cut,
+        }) {
             break;
         }
-        index += 1;
-        start += cut as u64;
-        line += lines;
     }
-    Ok(hasher)
+    Ok(())
 }
 
 fn work(
@@ -1305,7 +1316,7 @@ fn start_canon(canon: &mut Option<Vec<u8>>, data: &[u8], upto: usize) {
 
 /// Splits one record that starts at `data[0]` (quote-aware, RFC 4180 with lenient
 /// handling of stray quotes); returns trimmed cells and the bytes used, newline included.
-fn split_record(data: &[u8], delimiter: u8) -> (Vec<String>, usize) {
+pub fn split_record(data: &[u8], delimiter: u8) -> (Vec<String>, usize) {
     let mut cells = Vec::new();
     let mut cur: Vec<u8> = Vec::new();
     let mut i = 0;
@@ -1366,11 +1377,6 @@ fn split_record(data: &[u8], delimiter: u8) -> (Vec<String>, usize) {
 /// Whether `data` holds a whole record from its start (a newline outside quotes).
 pub fn record_complete(data: &[u8]) -> bool {
     first_record_end(data).is_some()
-}
-
-/// The trimmed cells of the record at the start of `data`.
-pub fn split_one(data: &[u8], delimiter: u8) -> (Vec<String>, usize) {
-    split_record(data, delimiter)
 }
 
 /// A record in canonical form: comma-separated, quoted only where needed, LF-terminated.

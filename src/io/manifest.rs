@@ -65,15 +65,7 @@ impl Manifest {
     }
 
     pub fn load(path: &Path) -> Result<Manifest> {
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, "read the manifest", &e))?;
-        let m: Manifest = serde_json::from_slice(&bytes).map_err(|e| {
-            Error::data(format!(
-                "{}:{}:{}: not a svcaudit manifest: {e}",
-                path.display(),
-                e.line(),
-                e.column()
-            ))
-        })?;
+        let m: Manifest = read_json(path, "a svcaudit manifest")?;
         if m.format != FORMAT {
             return Err(Error::data(format!(
                 "{}: manifest format `{}` is not one this version reads ({FORMAT})",
@@ -83,4 +75,18 @@ impl Manifest {
         }
         Ok(m)
     }
+}
+
+/// Reads a manifest (or any JSON file of ours) as `T`; a parse error names the file, line
+/// and column and says it is not `what`.
+pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<T> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, "read the manifest", &e))?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        Error::data(format!(
+            "{}:{}:{}: not {what}: {e}",
+            path.display(),
+            e.line(),
+            e.column()
+        ))
+    })
 }
