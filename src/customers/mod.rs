@@ -14,6 +14,7 @@
 //! the rows.
 
 pub mod fields;
+mod ids;
 pub mod resolve;
 pub mod scan;
 pub mod size;

@@ -17,6 +17,7 @@ use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
 
@@ -24,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::fields::{parse_date, phone_digits_buf};
+use super::ids::{self, ChunkIds, FileOrder, IdWatch, Layout};
 use super::specials::Specials;
 use crate::error::{Error, Problems, Result};
 use crate::io::table::{self, Format, RawTable, ReadOptions};
@@ -313,7 +315,7 @@ enum Canon {
 }
 
 enum WorkerMsg {
-    Canon(usize, Canon, Sha256),
+    Canon(usize, Canon, Sha256, Box<ChunkIds>),
     NotUtf8 { line: u64 },
 }
 
@@ -336,6 +338,8 @@ struct Worker {
     dir: PathBuf,
     name: String,
     io_error: Option<Error>,
+    /// The order of the record ids, and their fingerprints once it breaks.
+    ids: IdWatch,
 }
 
 impl Worker {
@@ -356,6 +360,7 @@ impl Worker {
             dir: dir.to_path_buf(),
             name: name.to_string(),
             io_error: None,
+            ids: IdWatch::new(dir, format!("w{id}")),
         }
     }
 
@@ -377,6 +382,7 @@ impl Worker {
             self.flag(line, c.id, "empty record id", "");
             return;
         }
+        self.ids.see(cells[c.id].as_bytes());
         let outlet = cells[c.outlet];
         if outlet.is_empty() {
             self.counts.flagged_no_outlet += 1;
@@ -476,6 +482,7 @@ impl Worker {
         for p in 0..PARTS {
             self.flush(p);
         }
+        self.ids.finish()?;
         match self.io_error.take() {
             Some(e) => Err(e),
             None => Ok(()),
@@ -718,7 +725,7 @@ fn first_record_end(data: &[u8]) -> Option<usize> {
 
 /// The largest record boundary in `data` (just after a newline outside quotes), given that
 /// `data` starts outside quotes.
-fn last_boundary(data: &[u8]) -> Option<usize> {
+pub(super) fn last_boundary(data: &[u8]) -> Option<usize> {
     let quotes: Vec<usize> = memchr::memchr_iter(b'"', data).collect();
     let mut end = data.len();
     while let Some(nl) = memchr::memrchr(b'\n', &data[..end]) {
@@ -803,6 +810,8 @@ fn stream_csv(
 
     // Blocks go back to the reader once used: no fresh pages to fault in for every block.
     let pool: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
+    let ids_unordered = AtomicBool::new(false);
+    let mut order = FileOrder::default();
     let result = std::thread::scope(|s| -> Result<Option<Partial>> {
         let reader = s.spawn({
             let path = path.to_path_buf();
@@ -817,9 +826,10 @@ fn stream_csv(
             let dir = dir.path().to_path_buf();
             let name = name.clone();
             let pool = &pool;
+            let ids_unordered = &ids_unordered;
             handles.push(s.spawn(move || {
                 let mut wk = Worker::new(w, &dir, &name, &rules);
-                work(&mut wk, &rules, delimiter, &rx, &tx, pool);
+                work(&mut wk, &rules, delimiter, &rx, &tx, pool, ids_unordered);
                 wk
             }));
         }
@@ -833,7 +843,7 @@ fn stream_csv(
             h.update(&canon_header);
             Some(h)
         };
-        let mut pending: HashMap<usize, (Canon, Sha256)> = HashMap::new();
+        let mut pending: HashMap<usize, (Canon, Sha256, Box<ChunkIds>)> = HashMap::new();
         let mut next = 0usize;
         let mut not_utf8: Option<u64> = None;
         let mut done_bytes = data_start;
@@ -842,9 +852,12 @@ fn stream_csv(
                 WorkerMsg::NotUtf8 { line } => {
                     not_utf8 = Some(not_utf8.map_or(line, |l: u64| l.min(line)));
                 }
-                WorkerMsg::Canon(i, c, before) => {
-                    pending.insert(i, (c, before));
-                    while let Some((c, before)) = pending.remove(&next) {
+                WorkerMsg::Canon(i, c, before, seen) => {
+                    pending.insert(i, (c, before, seen));
+                    while let Some((c, before, seen)) = pending.remove(&next) {
+                        if !order.push(*seen) {
+                            ids_unordered.store(true, Ordering::Relaxed);
+                        }
                         match (&mut canon, c) {
                             (None, Canon::Same(d)) => {
                                 done_bytes += d.len() as u64;
@@ -898,6 +911,19 @@ fn stream_csv(
         problems.into_result(
             "every row must have as many fields as the header; quote cells that contain the delimiter",
         )?;
+        if !order.rising() {
+            let layout = Layout {
+                path,
+                name: &name,
+                delimiter,
+                id_col: rules.cols.id,
+                id_header: &header[rules.cols.id],
+                data_start,
+                data_line,
+            };
+            let writers: Vec<String> = (0..ws.len()).map(|w| format!("w{w}")).collect();
+            ids::check(&layout, dir.path(), &writers, &order.uncovered)?;
+        }
         let raw_hex = hex(&raw.clone().finalize());
         let canon_hex = match canon {
             None => raw_hex.clone(),
@@ -1156,6 +1182,7 @@ fn work(
     rx: &Mutex<Receiver<(Chunk, Sha256)>>,
     tx: &SyncSender<WorkerMsg>,
     pool: &Mutex<Vec<Vec<u8>>>,
+    ids_unordered: &AtomicBool,
 ) {
     loop {
         let next = rx.lock().expect("chunk queue").recv();
@@ -1167,7 +1194,18 @@ fn work(
             let _ = tx.send(WorkerMsg::NotUtf8 { line });
             continue;
         }
+        // Fingerprints are written only once the ids are known not to rise through the file.
+        wk.ids.begin(
+            chunk.offset,
+            chunk.data.len() as u64,
+            chunk.line,
+            ids_unordered.load(Ordering::Relaxed),
+        );
         let canon = parse_chunk(wk, rules, delimiter, &chunk);
+        let seen = wk.ids.end();
+        if !wk.ids.rising() {
+            ids_unordered.store(true, Ordering::Relaxed);
+        }
         let msg = match canon {
             None => Canon::Same(chunk.data),
             Some(b) => {
@@ -1175,7 +1213,10 @@ fn work(
                 Canon::Bytes(b)
             }
         };
-        if tx.send(WorkerMsg::Canon(chunk.index, msg, before)).is_err() {
+        if tx
+            .send(WorkerMsg::Canon(chunk.index, msg, before, Box::new(seen)))
+            .is_err()
+        {
             break;
         }
     }
@@ -1461,6 +1502,25 @@ fn scan_table(
     let t = table::read_table(path, read)?;
     let mut rules = chooser.choose(&t)?;
     rules.excel_serial = t.format == Format::Xlsx;
+    let name = t.name();
+    let layout = Layout {
+        path,
+        name: &name,
+        delimiter: b',',
+        id_col: rules.cols.id,
+        id_header: &t.header[rules.cols.id],
+        data_start: 0,
+        data_line: 0,
+    };
+    ids::check_rows(
+        &layout,
+        t.rows.iter().map(|r| {
+            (
+                r.line,
+                r.cells.get(rules.cols.id).map_or("", String::as_str),
+            )
+        }),
+    )?;
     let mut wk = Worker::new(0, dir.path(), &t.name(), &rules);
     for (i, r) in t.rows.iter().enumerate() {
         let cells: Vec<&str> = r.cells.iter().map(String::as_str).collect();

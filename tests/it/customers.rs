@@ -508,3 +508,92 @@ fn selection_frequencies_match_inclusion_probabilities() {
     // 60 roughly independent z-scores: |z| > 4.5 has probability ~4e-4 in all.
     assert!(worst < 4.5, "largest |z| = {worst}");
 }
+
+#[test]
+fn duplicated_record_ids_stop_the_draw_naming_every_line() {
+    let t = tempfile::tempdir().unwrap();
+    let mut rows = records(300, 9, 3);
+    let n = rows.len();
+    // Record R00010 (line 11) comes back in the middle and at the end; R00020 once.
+    let again = |i: usize, rows: &[String]| rows[i].replacen(&format!("R{:05}", i + 1), "", 1);
+    let r10 = format!("R00010{}", again(9, &rows));
+    let r20 = format!("R00020{}", again(19, &rows));
+    rows.insert(150, r10.clone());
+    rows.push(r20);
+    rows.push(r10);
+    write(&t.path().join("a.csv"), &rows);
+    let (l10, l20) = (
+        format!("on lines 11, 152, {}", n + 4),
+        format!("on lines 21, {}", n + 3),
+    );
+    let text = std::fs::read_to_string(t.path().join("a.csv")).unwrap();
+    let (gbk, _, _) = encoding_rs::GBK.encode(&text);
+    std::fs::write(t.path().join("g.csv"), &gbk).unwrap();
+    // One chunk, many chunks (the order breaks in the middle of the file), and GBK (read
+    // whole).
+    for (file, block) in [("a.csv", None), ("a.csv", Some("300")), ("g.csv", None)] {
+        let mut c = svcaudit();
+        c.current_dir(t.path()).args([
+            "sample",
+            "customers",
+            file,
+            "--seed",
+            "1",
+            "--per-outlet",
+            "2",
+            "--out",
+            "o",
+        ]);
+        if let Some(b) = block {
+            c.env("SVCAUDIT_BLOCK", b);
+        }
+        let o = c.output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{file} {block:?}: {err}");
+        assert!(
+            err.contains(&format!(
+                "{file}:11:1: column customer_id: record id `R00010` occurs 3 times, {l10}"
+            )),
+            "{file} {block:?}: {err}"
+        );
+        assert!(
+            err.contains(&format!("record id `R00020` occurs 2 times, {l20}")),
+            "{err}"
+        );
+        assert!(
+            err.contains("every service record needs its own id"),
+            "{err}"
+        );
+        assert!(
+            !t.path().join("o").exists(),
+            "no output folder is left behind"
+        );
+    }
+    // Ids numbered without leading zeros rise shortest-first; a repeat is still found.
+    let plain: Vec<String> = (1..=120)
+        .map(|i| format!("{i},O1,甲,139{i:08},2025-01-05,维修,x"))
+        .chain(std::iter::once(
+            "7,O1,乙,13900000999,2025-01-06,维修,x".to_string(),
+        ))
+        .collect();
+    write(&t.path().join("p.csv"), &plain);
+    let (code, _, err) = run_in(
+        t.path(),
+        &[
+            "sample",
+            "customers",
+            "p.csv",
+            "--seed",
+            "1",
+            "--per-outlet",
+            "2",
+            "--out",
+            "o",
+        ],
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("record id `7` occurs 2 times, on lines 8, 122"),
+        "{err}"
+    );
+}
