@@ -118,6 +118,7 @@ fn progress_bar() -> Option<indicatif::ProgressBar> {
 }
 
 pub fn customers(a: CustomerArgs) -> Result<()> {
+    crate::customers::timing("start");
     let seed = Seed::parse(&a.seed)?;
     if let Some(c) = &a.seed_commitment {
         seed.check_commitment(c)?;
@@ -172,8 +173,14 @@ pub fn customers(a: CustomerArgs) -> Result<()> {
         outputs: BTreeMap::new(),
         command: super::sample::command_line(),
     };
-    let out = render(&d);
-    let just = report::render(&manifest, &d);
+    // The data files and the justification are independent: one core each.
+    let (out, just) = std::thread::scope(|s| {
+        let data = s.spawn(|| render(&d));
+        let just = report::render(&manifest, &d);
+        (data.join(), just)
+    });
+    let out = out.map_err(|_| Error::data("rendering the sample failed"))?;
+    crate::customers::timing("rendered");
     for (name, bytes) in [
         ("sample.csv", &out.sample),
         ("call_sheet.csv", &out.call_sheet),
@@ -184,6 +191,7 @@ pub fn customers(a: CustomerArgs) -> Result<()> {
         write_atomic(&a.out.join(name), bytes)?;
     }
     write_atomic(&manifest_path, &manifest.to_bytes())?;
+    crate::customers::timing("written");
     let c = &d.scan.counts;
     eprintln!(
         "drew {} customers to contact and {} reserves in {} outlets from {} records ({} people; {} flagged, {} outside the window or type) into {}",
@@ -253,6 +261,20 @@ fn writer() -> csv::Writer<Vec<u8>> {
 
 /// sample.csv (masked), call_sheet.csv (full personal data) and flagged.csv.
 pub fn render(d: &CustomerDraw) -> Rendered {
+    std::thread::scope(|s| {
+        // sample.csv on one core, the call sheet and the flagged rows on the other.
+        let sample = s.spawn(|| render_sample(d));
+        let (call_sheet, flagged) = render_call_sheet(d);
+        Rendered {
+            sample: sample.join().expect("rendering sample.csv"),
+            call_sheet,
+            flagged,
+        }
+    })
+}
+
+/// sample.csv: every drawn person, names and phones masked.
+fn render_sample(d: &CustomerDraw) -> Vec<u8> {
     let c = &d.rules.cols;
     let header = &d.scan.header;
     let masked = |i: usize, v: &str| -> String {
@@ -295,8 +317,13 @@ pub fn render(d: &CustomerDraw) -> Rendered {
         rec.extend(r.cells.iter().enumerate().map(|(i, v)| masked(i, v)));
         w.write_record(&rec).expect("memory");
     }
-    let sample = w.into_inner().expect("memory");
+    w.into_inner().expect("memory")
+}
 
+/// call_sheet.csv (full names and phones, in call order) and flagged.csv.
+fn render_call_sheet(d: &CustomerDraw) -> (Vec<u8>, Vec<u8>) {
+    let c = &d.rules.cols;
+    let header = &d.scan.header;
     let mut w = writer();
     let skip: Vec<usize> = [Some(c.id), Some(c.outlet), c.name, c.phone]
         .into_iter()
@@ -361,11 +388,7 @@ pub fn render(d: &CustomerDraw) -> Rendered {
         .expect("memory");
     }
     let flagged = w.into_inner().expect("memory");
-    Rendered {
-        sample,
-        call_sheet,
-        flagged,
-    }
+    (call_sheet, flagged)
 }
 
 fn params_from_args(a: &CustomerArgs) -> Result<CustomerParams> {

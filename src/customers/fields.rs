@@ -201,10 +201,22 @@ pub fn phone_digits_buf(s: &str) -> Option<([u8; 24], usize, usize)> {
 
 /// Masks a phone number for reports: the first 3 and last 4 digits stay (138****5678).
 pub fn mask_phone(s: &str) -> String {
-    let d: Vec<char> = match phone_digits(s) {
-        Some(d) => d.chars().collect(),
-        None => s.chars().filter(|c| c.is_ascii_digit()).collect(),
+    let mut any = [0u8; 24];
+    let d: &[u8] = match phone_digits_buf(s) {
+        Some((ref buf, from, to)) => {
+            any[..to - from].copy_from_slice(&buf[from..to]);
+            &any[..to - from]
+        }
+        None => {
+            let all: Vec<u8> = s.bytes().filter(u8::is_ascii_digit).collect();
+            return mask_digits(&all, s);
+        }
     };
+    mask_digits(d, s)
+}
+
+/// The mask of the digits `d` of the phone cell `s` (ASCII digits only).
+fn mask_digits(d: &[u8], s: &str) -> String {
     if d.is_empty() {
         return if s.trim().is_empty() {
             String::new()
@@ -217,9 +229,10 @@ pub fn mask_phone(s: &str) -> String {
     } else {
         (0, 2.min(d.len()))
     };
-    let mut out: String = d[..head].iter().collect();
-    out.push_str(&"*".repeat(d.len() - head - tail));
-    out.extend(&d[d.len() - tail..]);
+    let mut out = String::with_capacity(d.len());
+    out.extend(d[..head].iter().map(|&c| c as char));
+    out.extend(std::iter::repeat_n('*', d.len() - head - tail));
+    out.extend(d[d.len() - tail..].iter().map(|&c| c as char));
     out
 }
 

@@ -16,7 +16,7 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use super::scan::split_record;
+use super::scan::{pack_id, split_record};
 use super::specials::Specials;
 use crate::error::{Error, Problems, Result};
 
@@ -75,6 +75,9 @@ pub struct ChunkIds {
 /// partitions once the order is broken.
 pub struct IdWatch {
     chunk: ChunkIds,
+    /// The previous id of the chunk when it has at most 15 bytes: its bytes as a
+    /// big-endian integer (zero-padded) and its length, which compare as the bytes do.
+    prev: Option<(u128, usize)>,
     bufs: Vec<Vec<u8>>,
     files: Vec<Option<File>>,
     dir: PathBuf,
@@ -82,11 +85,18 @@ pub struct IdWatch {
     pub io_error: Option<Error>,
 }
 
+/// An id of at most 15 bytes as a big-endian integer, zero-padded on the right.
+#[inline]
+fn short_key(id: &[u8]) -> Option<(u128, usize)> {
+    (id.len() <= 15).then(|| ((pack_id(id) & !(0xFFu128 << 120)).swap_bytes(), id.len()))
+}
+
 impl IdWatch {
     /// `name` tells this writer's files apart from the other writers' in `dir`.
     pub fn new(dir: &Path, name: String) -> IdWatch {
         IdWatch {
             chunk: ChunkIds::default(),
+            prev: None,
             bufs: vec![Vec::new(); PARTS],
             files: (0..PARTS).map(|_| None).collect(),
             dir: dir.to_path_buf(),
@@ -108,21 +118,36 @@ impl IdWatch {
             line,
         };
         self.chunk.last.clear();
+        self.prev = None;
     }
 
     /// Notes the (trimmed, non-empty) id of the next record of the chunk.
     #[inline]
     pub fn see(&mut self, id: &[u8]) {
         let c = &mut self.chunk;
+        let key = short_key(id);
         if c.first.is_none() {
             c.first = Some(id.to_vec());
+        } else if let (Some((a, la)), Some((b, lb))) = (self.prev, key) {
+            // Ids of up to 15 bytes, the usual case: two integer comparisons.
+            let bytes = (b, lb) > (a, la);
+            c.rising_bytes &= bytes;
+            c.rising_short &= lb > la || (lb == la && bytes);
         } else {
+            if let Some((v, n)) = self.prev {
+                c.last.clear();
+                c.last.extend_from_slice(&v.to_be_bytes()[..n]);
+            }
             let (b, s) = after(&c.last, id);
             c.rising_bytes &= b;
             c.rising_short &= s;
         }
-        c.last.clear();
-        c.last.extend_from_slice(id);
+        // The bytes of the last id are kept only when the integer cannot stand for them.
+        if key.is_none() || self.prev.is_none() {
+            c.last.clear();
+            c.last.extend_from_slice(id);
+        }
+        self.prev = key;
         if c.covered {
             self.put(fingerprint(id));
         }
@@ -135,6 +160,10 @@ impl IdWatch {
 
     /// Ends the chunk and returns what it saw.
     pub fn end(&mut self) -> ChunkIds {
+        if let Some((v, n)) = self.prev {
+            self.chunk.last.clear();
+            self.chunk.last.extend_from_slice(&v.to_be_bytes()[..n]);
+        }
         self.chunk.clone()
     }
 

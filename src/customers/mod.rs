@@ -372,6 +372,16 @@ pub fn inflate(n: u64, r: f64) -> u64 {
     (x - 1e-9).ceil().max(0.0) as u64
 }
 
+/// With `SVCAUDIT_TIMING` set, prints the time since the process started, labelled, on
+/// stderr (for profiling the steps of a draw; never in normal use).
+pub fn timing(label: &str) {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    let t0 = *START.get_or_init(std::time::Instant::now);
+    if std::env::var_os("SVCAUDIT_TIMING").is_some() {
+        eprintln!("timing: {label} at {:?}", t0.elapsed());
+    }
+}
+
 /// Draws customers: pass 1, pass 2, size, allocation, rows.
 pub fn draw_customers(
     path: &Path,
@@ -383,12 +393,8 @@ pub fn draw_customers(
     progress: &dyn Fn(u64, u64),
 ) -> Result<CustomerDraw> {
     let chooser = |t: &RawTable| rules_for(t, p, stage);
-    let t0 = std::time::Instant::now();
-    let timing = std::env::var_os("SVCAUDIT_TIMING").is_some();
     let scan = scan::scan(path, read, &chooser, spill_in, progress)?;
-    if timing {
-        eprintln!("timing: pass 1 {:?}", t0.elapsed());
-    }
+    timing("pass 1");
     // The header is known now; rebuild the rules for the record (cheap).
     let header_table = RawTable {
         path: path.to_path_buf(),
@@ -441,9 +447,7 @@ pub fn draw_customers(
     let caps: Vec<u64> = wanted.iter().map(|&w| if w { cap_n } else { 0 }).collect();
     let batch = PrnBatch::new(seed, Domain::Customer);
     let res = resolve::resolve(&scan.spill, n_out, &wanted, &caps, &batch)?;
-    if timing {
-        eprintln!("timing: pass 2 {:?}", t0.elapsed());
-    }
+    timing("pass 2");
 
     // Stage 1 outlets that have people, in outlet id order.
     let sampled: Vec<usize> = (0..n_out).filter(|&g| wanted[g]).collect();
@@ -548,7 +552,9 @@ pub fn draw_customers(
     }
     outlets.sort_by(|a, b| (&a.stratum, &a.outlet_id).cmp(&(&b.stratum, &b.outlet_id)));
     rows.sort_by(|a, b| (&a.stratum, &a.outlet, a.rank).cmp(&(&b.stratum, &b.outlet, b.rank)));
+    timing("rows built");
     fetch_cells(&scan.source, &mut rows)?;
+    timing("representing records read");
 
     let n_total: u64 = outlets.iter().map(|o| o.n).sum();
     let persons_sampled = population;
@@ -579,6 +585,21 @@ pub fn draw_customers(
     })
 }
 
+/// The trimmed cells of the record at the start of `data`: split on the delimiter when the
+/// line has no quote (the usual case), else by the quote-aware splitter.
+fn record_cells(data: &[u8], delimiter: u8) -> Vec<String> {
+    let line = match memchr::memchr(b'\n', data) {
+        Some(n) => &data[..n],
+        None => data,
+    };
+    if memchr::memchr(b'"', line).is_some() {
+        return scan::split_record(data, delimiter).0;
+    }
+    line.split(|&b| b == delimiter)
+        .map(|c| String::from_utf8_lossy(c).trim().to_string())
+        .collect()
+}
+
 /// Reads the representing records of the drawn people back from the frame.
 fn fetch_cells(source: &Source, rows: &mut [CustomerRow]) -> Result<()> {
     match source {
@@ -590,8 +611,40 @@ fn fetch_cells(source: &Source, rows: &mut [CustomerRow]) -> Result<()> {
         Source::Csv { path, delimiter } => {
             let mut order: Vec<usize> = (0..rows.len()).collect();
             order.sort_by_key(|&i| rows[i].person.offset);
-            let mut f =
-                std::fs::File::open(path).map_err(|e| Error::io(path, "open the file", &e))?;
+            let f = std::fs::File::open(path).map_err(|e| Error::io(path, "open the file", &e))?;
+            // SAFETY: a read-only private mapping of the file pass 1 has just read; see the
+            // SIGBUS note at `scan::map_chunks`.
+            if let Ok(map) = unsafe { memmap2::Mmap::map(&f) } {
+                // Each record costs a page fault or two: both cores share them.
+                let offsets: Vec<(usize, u64)> =
+                    order.iter().map(|&i| (i, rows[i].person.offset)).collect();
+                let per = offsets.len().div_ceil(threads()).max(1);
+                let found: Vec<Vec<(usize, Vec<String>)>> = std::thread::scope(|s| {
+                    let hands: Vec<_> = offsets
+                        .chunks(per)
+                        .map(|part| {
+                            let map = &map;
+                            s.spawn(move || {
+                                part.iter()
+                                    .map(|&(i, off)| {
+                                        let rest = map.get(off as usize..).unwrap_or_default();
+                                        (i, record_cells(rest, *delimiter))
+                                    })
+                                    .collect()
+                            })
+                        })
+                        .collect();
+                    hands
+                        .into_iter()
+                        .map(|h| h.join().expect("reading records"))
+                        .collect()
+                });
+                for (i, cells) in found.into_iter().flatten() {
+                    rows[i].cells = cells;
+                }
+                return Ok(());
+            }
+            let mut f = f;
             let mut buf = Vec::new();
             for i in order {
                 let off = rows[i].person.offset;
@@ -612,8 +665,7 @@ fn fetch_cells(source: &Source, rows: &mut [CustomerRow]) -> Result<()> {
                     f.seek(SeekFrom::Start(off))
                         .map_err(|e| Error::io(path, "read the file", &e))?;
                 }
-                let (cells, _) = scan::split_record(&buf, *delimiter);
-                rows[i].cells = cells;
+                rows[i].cells = record_cells(&buf, *delimiter);
             }
         }
     }

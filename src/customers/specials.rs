@@ -74,9 +74,12 @@ impl<'a> Specials<'a> {
         }
         let i = self.mask.trailing_zeros() as usize;
         self.mask &= self.mask - 1;
-        let below = (1u64 << i) - 1;
-        self.seen_dirty |= self.dirty & below != 0;
-        self.dirty &= !below;
+        // Most windows of most files have no dirty byte at all.
+        if self.dirty != 0 {
+            let below = (1u64 << i) - 1;
+            self.seen_dirty |= self.dirty & below != 0;
+            self.dirty &= !below;
+        }
         Some(self.base + i)
     }
 }
