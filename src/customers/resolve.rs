@@ -154,7 +154,9 @@ struct State {
     groups: Vec<Group>,
     rec_group: Vec<u32>,
     pairs: Vec<(u32, u32)>,
-    pending: Vec<Person>,
+    /// People of wanted outlets in this partition: (index of the representing record in
+    /// `scattered`, distinct outlets seen); `ids[i]` is the encoded id of `pending[i]`.
+    pending: Vec<(u32, u32)>,
     ids: Vec<[u8; 16]>,
     prns: Vec<Prn>,
 }
@@ -241,23 +243,33 @@ impl State {
             fill[b as usize] += 1;
         }
         self.pending.clear();
+        self.ids.clear();
         let scattered = std::mem::take(&mut self.scattered);
         for b in 0..BUCKETS {
-            self.group(&scattered[starts[b]..starts[b + 1]], wanted);
+            self.group(
+                &scattered[starts[b]..starts[b + 1]],
+                starts[b] as u32,
+                wanted,
+            );
         }
-        self.scattered = scattered;
-        self.ids.clear();
-        self.ids.extend(self.pending.iter().map(|p| p.id));
         self.prns.clear();
         prn_gen.prn_encoded(&self.ids, &mut self.prns);
-        for (mut person, prn) in self.pending.drain(..).zip(self.prns.iter()) {
-            let g = person.outlet as usize;
+        for ((&(at, seen), prn), id) in self.pending.iter().zip(&self.prns).zip(&self.ids) {
+            let rep = &scattered[at as usize];
+            let g = rep.outlet as usize;
             // Most people lose to a full heap's largest number; the contiguous `bar` array
             // says so without touching the heap (equal numbers go on to the exact test).
             if prn.m > self.bar[g] {
                 continue;
             }
-            person.prn = *prn;
+            let person = Person {
+                prn: *prn,
+                id: *id,
+                outlet: rep.outlet,
+                offset: rep.offset,
+                date: rep.date,
+                outlets_seen: seen,
+            };
             let c = cap[g] as usize;
             let h = &mut self.heaps[g];
             if h.len() < c {
@@ -270,11 +282,13 @@ impl State {
                 self.bar[g] = h.peek().map_or(u64::MAX, |top| top.prn.m);
             }
         }
+        self.scattered = scattered;
         Ok(())
     }
 
-    /// Groups the records of one bucket by person and books each person to its outlet.
-    fn group(&mut self, recs: &[Rec], wanted: &[bool]) {
+    /// Groups the records of one bucket (starting at `base` in the partition) by person
+    /// and books each person to its outlet.
+    fn group(&mut self, recs: &[Rec], base: u32, wanted: &[bool]) {
         if recs.is_empty() {
             return;
         }
@@ -347,14 +361,8 @@ impl State {
                 self.owned_multi[g] += 1;
             }
             if wanted[g] {
-                self.pending.push(Person {
-                    prn: Prn { m: 0 },
-                    id: rep.key.to_le_bytes(),
-                    outlet: rep.outlet,
-                    offset: rep.offset,
-                    date: rep.date,
-                    outlets_seen: seen,
-                });
+                self.pending.push((base + grp.rep, seen));
+                self.ids.push(rep.key.to_le_bytes());
             }
         }
     }

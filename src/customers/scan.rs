@@ -35,6 +35,8 @@ use crate::seed::hex;
 /// Number of hash partitions of the spill.
 pub const PARTS: usize = 64;
 const BLOCK: usize = 4 << 20;
+/// Bytes buffered per partition before a spill write.
+const SPILL_BUF: usize = 64 * 1024;
 
 /// Which column holds what (indices into the header).
 #[derive(Debug, Clone)]
@@ -341,6 +343,8 @@ struct Worker {
     /// The order of the record ids, and their fingerprints once it breaks.
     ids: IdWatch,
     dates: DateMemo,
+    /// The mask buffer of the chunk scan, kept between chunks.
+    masks: Vec<[u64; 2]>,
 }
 
 /// Remembers parsed service dates: a file has a few hundred distinct dates in millions of
@@ -394,13 +398,14 @@ impl Worker {
             outlet_rows: Vec::new(),
             outlet_known: Vec::new(),
             narrow: rules.narrow(),
-            bufs: (0..PARTS).map(|_| Vec::with_capacity(64 * 1024)).collect(),
+            bufs: (0..PARTS).map(|_| Vec::with_capacity(SPILL_BUF)).collect(),
             files: (0..PARTS).map(|_| None).collect(),
             dir: dir.to_path_buf(),
             name: name.to_string(),
             io_error: None,
             ids: IdWatch::new(dir, format!("w{id}")),
             dates: DateMemo::new(rules.excel_serial),
+            masks: Vec::new(),
         }
     }
 
@@ -491,7 +496,7 @@ impl Worker {
         let part = partition(id);
         let buf = &mut self.bufs[part];
         put_record(buf, self.narrow, id, local, date, offset);
-        if buf.len() >= 64 * 1024 - RECORD_WIDE {
+        if buf.len() >= SPILL_BUF - RECORD_WIDE {
             self.flush(part);
         }
     }
@@ -1287,7 +1292,7 @@ fn parse_chunk(wk: &mut Worker, rules: &Rules, delimiter: u8, chunk: &Chunk) -> 
     let mut line = chunk.line;
     let mut canon: Option<Vec<u8>> = None;
     let mut cells: Vec<&str> = Vec::with_capacity(rules.width);
-    let mut sc = Specials::new(data, delimiter);
+    let mut sc = Specials::with_buffer(data, delimiter, std::mem::take(&mut wk.masks));
     // SAFETY (for every `from_utf8_unchecked` below): the chunk is valid UTF-8 (checked in
     // `work`) and every cut is at an ASCII byte (newline, carriage return, delimiter), so
     // each field is too.
@@ -1387,6 +1392,7 @@ fn parse_chunk(wk: &mut Worker, rules: &Rules, delimiter: u8, chunk: &Chunk) -> 
         pos = rec_end;
         line += lines_used;
     }
+    wk.masks = sc.into_buffer();
     canon
 }
 

@@ -1,12 +1,12 @@
-//! Finds the bytes that structure a CSV record (the delimiter, the newline and the quote)
-//! sixteen bytes at a time.
+//! Finds the bytes that structure a CSV record (the delimiter, the newline and the quote).
 //!
-//! The scan compares each 64-byte window against the three bytes with SSE2 (part of every
-//! x86-64 CPU, so no run-time detection is needed) and walks the resulting bit mask; other
-//! targets use a byte loop with the same results. This is the idea of simdjson and
-//! simdcsv (Langdale and Lemire, "Parsing gigabytes of JSON per second", VLDB Journal 28,
-//! 2019), cut down to what the customer reader needs: it never interprets quotes itself;
-//! a record with a quote goes to the careful splitter.
+//! The masks of a whole chunk are computed first, 64 bytes per window, with the widest
+//! vector unit the CPU has (AVX-512BW, AVX2, or SSE2, which every x86-64 CPU has; detected
+//! at run time, once per chunk); other targets use a byte loop. All give the same bits. The
+//! parser then walks the bit masks. This is the idea of simdjson and simdcsv (Langdale and
+//! Lemire, "Parsing gigabytes of JSON per second", VLDB Journal 28, 2019), cut down to what
+//! the customer reader needs: it never interprets quotes itself; a record with a quote goes
+//! to the careful splitter.
 //!
 //! It also notes "dirty" bytes, those that could make a cell need trimming: ASCII white
 //! space and control bytes (at most 0x20, the newline and a tab delimiter excepted) and the
@@ -16,9 +16,10 @@
 /// Yields, in order, the positions of the delimiter, `\n` and `"` bytes of `data`.
 pub struct Specials<'a> {
     data: &'a [u8],
-    delimiter: u8,
-    /// Start of the current 64-byte window.
-    base: usize,
+    /// Per 64-byte window of `data`: [special bytes, dirty bytes] (bit i = byte i).
+    windows: Vec<[u64; 2]>,
+    /// Index of the current window.
+    window: usize,
     /// Bits of the window's special bytes not yet returned.
     mask: u64,
     /// Bits of the window's dirty bytes not yet looked at.
@@ -29,10 +30,17 @@ pub struct Specials<'a> {
 
 impl<'a> Specials<'a> {
     pub fn new(data: &'a [u8], delimiter: u8) -> Specials<'a> {
+        Specials::with_buffer(data, delimiter, Vec::new())
+    }
+
+    /// As [`Specials::new`], reusing `buf` (from [`Specials::into_buffer`]) for the masks.
+    pub fn with_buffer(data: &'a [u8], delimiter: u8, mut buf: Vec<[u64; 2]>) -> Specials<'a> {
+        buf.clear();
+        masks(data, delimiter, &mut buf);
         let mut s = Specials {
             data,
-            delimiter,
-            base: 0,
+            windows: buf,
+            window: 0,
             mask: 0,
             dirty: 0,
             seen_dirty: false,
@@ -41,13 +49,20 @@ impl<'a> Specials<'a> {
         s
     }
 
+    /// The mask buffer, for the next chunk.
+    pub fn into_buffer(self) -> Vec<[u64; 2]> {
+        self.windows
+    }
+
     /// Continues the scan at `pos` (forgets everything before it).
     pub fn seek(&mut self, pos: usize) {
-        self.base = pos;
-        (self.mask, self.dirty) = if pos < self.data.len() {
-            window(&self.data[pos..], self.delimiter)
-        } else {
-            (0, 0)
+        self.window = pos / 64;
+        (self.mask, self.dirty) = match self.windows.get(self.window) {
+            Some(&[m, d]) => {
+                let from = !((1u64 << (pos % 64)) - 1);
+                (m & from, d & from)
+            }
+            None => (0, 0),
         };
         self.seen_dirty = false;
     }
@@ -64,13 +79,15 @@ impl<'a> Specials<'a> {
     pub fn next_pos(&mut self) -> Option<usize> {
         while self.mask == 0 {
             self.seen_dirty |= self.dirty != 0;
-            self.base += 64;
-            if self.base >= self.data.len() {
-                self.base = self.data.len();
-                self.dirty = 0;
-                return None;
+            self.window += 1;
+            match self.windows.get(self.window) {
+                Some(&[m, d]) => (self.mask, self.dirty) = (m, d),
+                None => {
+                    self.window = self.windows.len();
+                    self.dirty = 0;
+                    return None;
+                }
             }
-            (self.mask, self.dirty) = window(&self.data[self.base..], self.delimiter);
         }
         let i = self.mask.trailing_zeros() as usize;
         self.mask &= self.mask - 1;
@@ -80,30 +97,114 @@ impl<'a> Specials<'a> {
             self.seen_dirty |= self.dirty & below != 0;
             self.dirty &= !below;
         }
-        Some(self.base + i)
+        debug_assert!(self.window * 64 + i < self.data.len());
+        Some(self.window * 64 + i)
     }
 }
 
-/// The special and the dirty bytes of the first 64 bytes of `d` as bit masks (bit i =
-/// byte i).
-#[inline]
-fn window(d: &[u8], delimiter: u8) -> (u64, u64) {
-    if d.len() >= 64 {
-        mask64(d[..64].try_into().expect("64 bytes"), delimiter)
-    } else {
-        // The tail: the padding is cut off the masks (a NUL delimiter is refused by the
-        // delimiter sniffer, so it cannot be special).
+/// Appends the [special, dirty] masks of every 64-byte window of `data` to `out`; the last
+/// window is padded with bytes that are neither.
+fn masks(data: &[u8], delimiter: u8, out: &mut Vec<[u64; 2]>) {
+    out.reserve(data.len().div_ceil(64));
+    let whole = data.len() / 64 * 64;
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::is_x86_feature_detected!("avx512bw") {
+            // SAFETY: the features the function is compiled for were detected above.
+            unsafe { masks_avx512(&data[..whole], delimiter, out) };
+        } else if std::is_x86_feature_detected!("avx2") {
+            // SAFETY: as above.
+            unsafe { masks_avx2(&data[..whole], delimiter, out) };
+        } else {
+            for w in data[..whole].chunks_exact(64) {
+                out.push(mask64(w.try_into().expect("64 bytes"), delimiter));
+            }
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    for w in data[..whole].chunks_exact(64) {
+        out.push(mask64(w.try_into().expect("64 bytes"), delimiter));
+    }
+    if whole < data.len() {
+        // A NUL delimiter is refused by the delimiter sniffer, so 'x' padding is never
+        // special; the padding bits are cut off anyway.
+        let rest = &data[whole..];
         let mut pad = [b'x'; 64];
-        pad[..d.len()].copy_from_slice(d);
-        let keep = (1u64 << d.len()) - 1;
-        let (s, w) = mask64(&pad, delimiter);
-        (s & keep, w & keep)
+        pad[..rest.len()].copy_from_slice(rest);
+        let keep = (1u64 << rest.len()) - 1;
+        let [m, d] = mask64(&pad, delimiter);
+        out.push([m & keep, d & keep]);
     }
 }
 
 #[cfg(target_arch = "x86_64")]
-#[inline]
-fn mask64(d: &[u8; 64], delimiter: u8) -> (u64, u64) {
+#[target_feature(enable = "avx512f,avx512bw")]
+fn masks_avx512(data: &[u8], delimiter: u8, out: &mut Vec<[u64; 2]>) {
+    use std::arch::x86_64::*;
+    let dl = _mm512_set1_epi8(delimiter as i8);
+    let nl = _mm512_set1_epi8(b'\n' as i8);
+    let qu = _mm512_set1_epi8(b'"' as i8);
+    let sp = _mm512_set1_epi8(0x20);
+    let c2 = _mm512_set1_epi8(0xC2u8 as i8);
+    let e1 = _mm512_set1_epi8(0xE1u8 as i8);
+    let two = _mm512_set1_epi8(2);
+    let p = data.as_ptr();
+    for k in 0..data.len() / 64 {
+        // SAFETY: window k has 64 readable bytes.
+        let v = unsafe { _mm512_loadu_si512(p.add(64 * k) as *const _) };
+        let e = _mm512_cmpeq_epi8_mask(v, dl)
+            | _mm512_cmpeq_epi8_mask(v, nl)
+            | _mm512_cmpeq_epi8_mask(v, qu);
+        let low = _mm512_cmple_epu8_mask(v, sp);
+        let lead =
+            _mm512_cmpeq_epi8_mask(v, c2) | _mm512_cmple_epu8_mask(_mm512_sub_epi8(v, e1), two);
+        out.push([e, (low | lead) & !e]);
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn masks_avx2(data: &[u8], delimiter: u8, out: &mut Vec<[u64; 2]>) {
+    use std::arch::x86_64::*;
+    let dl = _mm256_set1_epi8(delimiter as i8);
+    let nl = _mm256_set1_epi8(b'\n' as i8);
+    let qu = _mm256_set1_epi8(b'"' as i8);
+    let sp = _mm256_set1_epi8(0x20);
+    let c2 = _mm256_set1_epi8(0xC2u8 as i8);
+    let e1 = _mm256_set1_epi8(0xE1u8 as i8);
+    let e3 = _mm256_set1_epi8(0xE3u8 as i8);
+    let n = data.len() / 64;
+    let p = data.as_ptr();
+    for k in 0..n {
+        let mut bits = [0u64; 2];
+        for h in 0..2 {
+            // SAFETY: window k has 64 readable bytes; this loads bytes 32h..32h+32 of it.
+            let v = unsafe { _mm256_loadu_si256(p.add(64 * k + 32 * h) as *const __m256i) };
+            let e = _mm256_or_si256(
+                _mm256_or_si256(_mm256_cmpeq_epi8(v, dl), _mm256_cmpeq_epi8(v, nl)),
+                _mm256_cmpeq_epi8(v, qu),
+            );
+            let low = _mm256_cmpeq_epi8(_mm256_min_epu8(v, sp), v);
+            let lead = _mm256_or_si256(
+                _mm256_cmpeq_epi8(v, c2),
+                _mm256_cmpeq_epi8(_mm256_min_epu8(_mm256_max_epu8(v, e1), e3), v),
+            );
+            let dirty = _mm256_andnot_si256(e, _mm256_or_si256(low, lead));
+            // `black_box`: left to itself, LLVM fuses the two halves into one 64-lane mask,
+            // which AVX2 cannot move to a register, and extracts it byte by byte.
+            let (m, d) = std::hint::black_box((
+                _mm256_movemask_epi8(e) as u32,
+                _mm256_movemask_epi8(dirty) as u32,
+            ));
+            bits[0] |= (m as u64) << (32 * h);
+            bits[1] |= (d as u64) << (32 * h);
+        }
+        out.push(bits);
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+fn mask64(d: &[u8; 64], delimiter: u8) -> [u64; 2] {
     use std::arch::x86_64::*;
     // SAFETY: SSE2 is part of the x86-64 baseline; the four 16-byte loads are inside `d`.
     unsafe {
@@ -130,13 +231,12 @@ fn mask64(d: &[u8; 64], delimiter: u8) -> (u64, u64) {
             m |= (_mm_movemask_epi8(e) as u32 as u64) << (16 * k);
             w |= (_mm_movemask_epi8(dirty) as u32 as u64) << (16 * k);
         }
-        (m, w)
+        [m, w]
     }
 }
 
 #[cfg(not(target_arch = "x86_64"))]
-#[inline]
-fn mask64(d: &[u8; 64], delimiter: u8) -> (u64, u64) {
+fn mask64(d: &[u8; 64], delimiter: u8) -> [u64; 2] {
     let (mut m, mut w) = (0u64, 0u64);
     for (i, &b) in d.iter().enumerate() {
         if is_special(b, delimiter) {
@@ -145,7 +245,7 @@ fn mask64(d: &[u8; 64], delimiter: u8) -> (u64, u64) {
             w |= 1 << i;
         }
     }
-    (m, w)
+    [m, w]
 }
 
 #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
@@ -223,7 +323,54 @@ mod tests {
         assert_eq!(rest, want);
     }
 
+    /// The masks of every 64-byte window by the plain definitions.
+    fn naive_masks(d: &[u8], delim: u8) -> Vec<[u64; 2]> {
+        d.chunks(64)
+            .map(|w| {
+                let (mut m, mut x) = (0u64, 0u64);
+                for (i, &b) in w.iter().enumerate() {
+                    if is_special(b, delim) {
+                        m |= 1 << i;
+                    } else if is_dirty(b) {
+                        x |= 1 << i;
+                    }
+                }
+                [m, x]
+            })
+            .collect()
+    }
+
     proptest! {
+        #[test]
+        fn every_vector_unit_gives_the_same_masks(
+            d in proptest::collection::vec(any::<u8>(), 0..400),
+            delim in prop_oneof![Just(b','), Just(b';'), Just(b'\t'), Just(b'|')],
+        ) {
+            let want = naive_masks(&d, delim);
+            let mut got = Vec::new();
+            masks(&d, delim, &mut got);
+            prop_assert_eq!(&got, &want);
+            let whole = d.len() / 64 * 64;
+            let sse2: Vec<[u64; 2]> = d[..whole]
+                .chunks_exact(64)
+                .map(|w| mask64(w.try_into().unwrap(), delim))
+                .collect();
+            prop_assert_eq!(&sse2[..], &want[..whole / 64]);
+            #[cfg(target_arch = "x86_64")]
+            {
+                if std::is_x86_feature_detected!("avx2") {
+                    let mut v = Vec::new();
+                    unsafe { masks_avx2(&d[..whole], delim, &mut v) };
+                    prop_assert_eq!(&v[..], &want[..whole / 64]);
+                }
+                if std::is_x86_feature_detected!("avx512bw") {
+                    let mut v = Vec::new();
+                    unsafe { masks_avx512(&d[..whole], delim, &mut v) };
+                    prop_assert_eq!(&v[..], &want[..whole / 64]);
+                }
+            }
+        }
+
         #[test]
         fn agrees_with_a_byte_loop(
             d in proptest::collection::vec(prop_oneof![

@@ -150,10 +150,8 @@ pub fn sniff_delimiter(text: &str) -> u8 {
     for b in first.bytes() {
         if b == b'"' {
             in_quotes = !in_quotes;
-        } else if !in_quotes {
-            if let Some(i) = cands.iter().position(|&c| c == b) {
-                counts[i] += 1;
-            }
+        } else if !in_quotes && let Some(i) = cands.iter().position(|&c| c == b) {
+            counts[i] += 1;
         }
     }
     let mut best = 0;
