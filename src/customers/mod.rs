@@ -600,6 +600,24 @@ fn record_cells(data: &[u8], delimiter: u8) -> Vec<String> {
         .collect()
 }
 
+/// Reads the whole record that starts at byte `off` into `buf`.
+fn read_record_at(f: &mut std::fs::File, path: &Path, off: u64, buf: &mut Vec<u8>) -> Result<()> {
+    let mut want = 512u64; // most records are far shorter; longer ones widen below
+    loop {
+        f.seek(SeekFrom::Start(off))
+            .map_err(|e| Error::io(path, "read the file", &e))?;
+        buf.clear();
+        (&mut *f)
+            .take(want)
+            .read_to_end(buf)
+            .map_err(|e| Error::io(path, "read the file", &e))?;
+        if (buf.len() as u64) < want || scan::record_complete(buf) {
+            return Ok(());
+        }
+        want *= 4;
+    }
+}
+
 /// Reads the representing records of the drawn people back from the frame.
 fn fetch_cells(source: &Source, rows: &mut [CustomerRow]) -> Result<()> {
     match source {
@@ -609,63 +627,46 @@ fn fetch_cells(source: &Source, rows: &mut [CustomerRow]) -> Result<()> {
             }
         }
         Source::Csv { path, delimiter } => {
-            let mut order: Vec<usize> = (0..rows.len()).collect();
-            order.sort_by_key(|&i| rows[i].person.offset);
-            let f = std::fs::File::open(path).map_err(|e| Error::io(path, "open the file", &e))?;
-            // SAFETY: a read-only private mapping of the file pass 1 has just read; see the
-            // SIGBUS note at `scan::map_chunks`.
-            if let Ok(map) = unsafe { memmap2::Mmap::map(&f) } {
-                // Each record costs a page fault or two: both cores share them.
-                let offsets: Vec<(usize, u64)> =
-                    order.iter().map(|&i| (i, rows[i].person.offset)).collect();
-                let per = offsets.len().div_ceil(threads()).max(1);
-                let found: Vec<Vec<(usize, Vec<String>)>> = std::thread::scope(|s| {
-                    let hands: Vec<_> = offsets
-                        .chunks(per)
-                        .map(|part| {
-                            let map = &map;
-                            s.spawn(move || {
-                                part.iter()
-                                    .map(|&(i, off)| {
-                                        let rest = map.get(off as usize..).unwrap_or_default();
-                                        (i, record_cells(rest, *delimiter))
-                                    })
-                                    .collect()
-                            })
+            // Reads, not a mapping: a mapping would count every touched page of the file as
+            // the process's memory. Both cores share the reads.
+            let offsets: Vec<(usize, u64)> = rows
+                .iter()
+                .enumerate()
+                .map(|(i, r)| (i, r.person.offset))
+                .collect();
+            let per = offsets.len().div_ceil(threads()).max(1);
+            let found: Vec<Result<Vec<(usize, Vec<String>)>>> = std::thread::scope(|s| {
+                let hands: Vec<_> = offsets
+                    .chunks(per)
+                    .map(|part| {
+                        s.spawn(move || -> Result<Vec<(usize, Vec<String>)>> {
+                            let mut f = std::fs::File::open(path)
+                                .map_err(|e| Error::io(path, "open the file", &e))?;
+                            let mut sorted = part.to_vec();
+                            sorted.sort_by_key(|p| p.1);
+                            let mut buf = Vec::new();
+                            sorted
+                                .into_iter()
+                                .map(|(i, off)| {
+                                    read_record_at(&mut f, path, off, &mut buf)?;
+                                    Ok((i, record_cells(&buf, *delimiter)))
+                                })
+                                .collect()
                         })
-                        .collect();
-                    hands
-                        .into_iter()
-                        .map(|h| h.join().expect("reading records"))
-                        .collect()
-                });
-                for (i, cells) in found.into_iter().flatten() {
+                    })
+                    .collect();
+                hands
+                    .into_iter()
+                    .map(|h| {
+                        h.join()
+                            .unwrap_or_else(|_| Err(Error::data("reading records failed")))
+                    })
+                    .collect()
+            });
+            for part in found {
+                for (i, cells) in part? {
                     rows[i].cells = cells;
                 }
-                return Ok(());
-            }
-            let mut f = f;
-            let mut buf = Vec::new();
-            for i in order {
-                let off = rows[i].person.offset;
-                f.seek(SeekFrom::Start(off))
-                    .map_err(|e| Error::io(path, "read the file", &e))?;
-                let mut want = 512u64; // most records are far shorter; longer ones widen below
-                loop {
-                    buf.clear();
-                    (&mut f)
-                        .take(want)
-                        .read_to_end(&mut buf)
-                        .map_err(|e| Error::io(path, "read the file", &e))?;
-                    let complete = (buf.len() as u64) < want || scan::record_complete(&buf);
-                    if complete {
-                        break;
-                    }
-                    want *= 4;
-                    f.seek(SeekFrom::Start(off))
-                        .map_err(|e| Error::io(path, "read the file", &e))?;
-                }
-                rows[i].cells = record_cells(&buf, *delimiter);
             }
         }
     }
