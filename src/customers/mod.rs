@@ -600,6 +600,9 @@ fn record_cells(data: &[u8], delimiter: u8) -> Vec<String> {
         .collect()
 }
 
+/// A drawn row's index and the cells of its representing record.
+type Fetched = (usize, Vec<String>);
+
 /// Reads the whole record that starts at byte `off` into `buf`.
 fn read_record_at(f: &mut std::fs::File, path: &Path, off: u64, buf: &mut Vec<u8>) -> Result<()> {
     let mut want = 512u64; // most records are far shorter; longer ones widen below
@@ -635,11 +638,11 @@ fn fetch_cells(source: &Source, rows: &mut [CustomerRow]) -> Result<()> {
                 .map(|(i, r)| (i, r.person.offset))
                 .collect();
             let per = offsets.len().div_ceil(threads()).max(1);
-            let found: Vec<Result<Vec<(usize, Vec<String>)>>> = std::thread::scope(|s| {
+            let found: Vec<Result<Vec<Fetched>>> = std::thread::scope(|s| {
                 let hands: Vec<_> = offsets
                     .chunks(per)
                     .map(|part| {
-                        s.spawn(move || -> Result<Vec<(usize, Vec<String>)>> {
+                        s.spawn(move || -> Result<Vec<Fetched>> {
                             let mut f = std::fs::File::open(path)
                                 .map_err(|e| Error::io(path, "open the file", &e))?;
                             let mut sorted = part.to_vec();
