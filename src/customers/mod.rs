@@ -19,6 +19,7 @@ pub mod resolve;
 pub mod scan;
 pub mod size;
 mod specials;
+mod transcode;
 
 use std::collections::{HashMap, HashSet};
 use std::io::{Read, Seek, SeekFrom};

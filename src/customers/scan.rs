@@ -210,24 +210,60 @@ pub fn scan(
         .tempdir_in(spill_in)
         .map_err(|e| Error::io(spill_in, "create a temporary folder", &e))?;
     if read.sheet.is_none()
-        && let Some(head) = stream_candidate(path, read)?
+        && let Some(head) = stream_candidate(path)?
     {
-        match stream_csv(path, head, chooser, dir, progress)? {
+        let enc = super::transcode::encoding_of(&head, read)?;
+        let streamed = match enc {
+            None => stream_csv(path, path, head, chooser, dir, progress)?,
+            Some(e) => return stream_transcoded(path, e, chooser, dir, progress),
+        };
+        match streamed {
             Streamed::Done(s) => return Ok(*s),
-            Streamed::NotUtf8(d) => return scan_table(path, read, chooser, d),
+            // Not UTF-8 after all, further into the file than the first block: GB18030,
+            // unless the user said UTF-8.
+            Streamed::NotUtf8(d, line) => {
+                if read.encoding.is_some() {
+                    return Err(Error::data(format!(
+                        "{}:{line}: the file is not valid UTF-8 text\nhint: save it as CSV UTF-8 (or pass --encoding with its real encoding, e.g. --encoding gbk)",
+                        table::display_name(path)
+                    )));
+                }
+                return stream_transcoded(path, encoding_rs::GB18030, chooser, d, progress);
+            }
         }
     }
     scan_table(path, read, chooser, dir)
 }
 
-/// The first bytes of a file that can be streamed as UTF-8 CSV, or `None`.
-fn stream_candidate(path: &Path, read: &ReadOptions) -> Result<Option<Vec<u8>>> {
-    if let Some(label) = &read.encoding {
-        let l = label.trim().to_ascii_lowercase();
-        if l != "utf-8" && l != "utf8" {
-            return Ok(None);
+/// Decodes a frame that is not UTF-8 into a UTF-8 copy in `dir` and streams the copy; the
+/// scan then reports the original's encoding, BOM and SHA-256.
+fn stream_transcoded(
+    path: &Path,
+    enc: &'static encoding_rs::Encoding,
+    chooser: &dyn ColumnChooser,
+    dir: tempfile::TempDir,
+    progress: &dyn Fn(u64, u64),
+) -> Result<Scan> {
+    let t = super::transcode::transcode(path, enc, dir.path(), progress)?;
+    let head = stream_candidate(&t.path)?.unwrap_or_default();
+    match stream_csv(&t.path, path, head, chooser, dir, progress)? {
+        Streamed::Done(mut s) => {
+            s.encoding = t.encoding.name().to_string();
+            s.had_bom = t.had_bom;
+            s.sha256_bytes = t.sha256;
+            Ok(*s)
         }
+        // The decoder writes UTF-8 only.
+        Streamed::NotUtf8(..) => Err(Error::data(format!(
+            "{}: could not be read as {} text",
+            path.display(),
+            enc.name()
+        ))),
     }
+}
+
+/// The first bytes of a file that can be streamed as CSV (not a workbook), or `None`.
+fn stream_candidate(path: &Path) -> Result<Option<Vec<u8>>> {
     let mut f = File::open(path).map_err(|e| Error::io(path, "open the file", &e))?;
     let mut head = vec![0u8; 1 << 16];
     let mut n = 0;
@@ -241,24 +277,16 @@ fn stream_candidate(path: &Path, read: &ReadOptions) -> Result<Option<Vec<u8>>> 
         n += k;
     }
     head.truncate(n);
-    if head.starts_with(b"PK\x03\x04")
-        || head.starts_with(&[0xFF, 0xFE])
-        || head.starts_with(&[0xFE, 0xFF])
-    {
+    if head.starts_with(b"PK\x03\x04") {
         return Ok(None);
     }
-    let body = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head);
-    match std::str::from_utf8(body) {
-        Ok(_) => Ok(Some(head)),
-        // A multi-byte character cut at the end of the sample is fine.
-        Err(e) if e.error_len().is_none() => Ok(Some(head)),
-        Err(_) => Ok(None),
-    }
+    Ok(Some(head))
 }
 
 enum Streamed {
     Done(Box<Scan>),
-    NotUtf8(tempfile::TempDir),
+    /// A fresh temporary folder, and the first line that is not UTF-8.
+    NotUtf8(tempfile::TempDir, u64),
 }
 
 /// What the streaming pass found, before the spill folder is attached.
@@ -799,14 +827,17 @@ pub(super) fn last_boundary(data: &[u8]) -> Option<usize> {
     None
 }
 
+/// Streams the UTF-8 CSV at `path`; `origin` is the file the user named (itself, or the
+/// file `path` was transcoded from), for messages.
 fn stream_csv(
     path: &Path,
+    origin: &Path,
     head: Vec<u8>,
     chooser: &dyn ColumnChooser,
     dir: tempfile::TempDir,
     progress: &dyn Fn(u64, u64),
 ) -> Result<Streamed> {
-    let name = table::display_name(path);
+    let name = table::display_name(origin);
     let had_bom = head.starts_with(b"\xEF\xBB\xBF");
     let bom = if had_bom { 3 } else { 0 };
     let total = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
@@ -847,7 +878,7 @@ fn stream_csv(
         header.pop();
     }
     let header_table = RawTable {
-        path: path.to_path_buf(),
+        path: origin.to_path_buf(),
         format: Format::Csv,
         encoding: "UTF-8".into(),
         had_bom,
@@ -874,6 +905,7 @@ fn stream_csv(
     let pool: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
     let ids_unordered = AtomicBool::new(false);
     let mut order = FileOrder::default();
+    let mut not_utf8_line = 0;
     let result = std::thread::scope(|s| -> Result<Option<Partial>> {
         let reader = s.spawn({
             let path = path.to_path_buf();
@@ -951,7 +983,8 @@ fn stream_csv(
             .map(|h| h.join().map_err(|_| Error::data("a worker thread failed")))
             .collect::<Result<_>>()?;
         progress(total, total);
-        if not_utf8.is_some() {
+        if let Some(l) = not_utf8 {
+            not_utf8_line = l;
             return Ok(None);
         }
         let mut problems = Problems::new();
@@ -1031,7 +1064,7 @@ fn stream_csv(
             .prefix(".svcaudit-spill-")
             .tempdir_in(&parent)
             .map_err(|e| Error::io(&parent, "create a temporary folder", &e))?;
-        return Ok(Streamed::NotUtf8(fresh));
+        return Ok(Streamed::NotUtf8(fresh, not_utf8_line));
     };
     Ok(Streamed::Done(Box::new(Scan {
         header: p.header,

@@ -134,6 +134,28 @@ fn the_draw_ignores_row_order_blocks_threads_and_encoding() {
     std::fs::write(t.path().join("d.csv"), &gbk).unwrap();
     let d = draw(t.path(), "d.csv", "d", &[], &[]);
     assert_eq!(base, d);
+    // UTF-16 with a BOM (Excel "Unicode text"), in tiny blocks: decoded into a UTF-8 copy
+    // and streamed.
+    let mut utf16 = vec![0xFF, 0xFE];
+    utf16.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    std::fs::write(t.path().join("u.csv"), &utf16).unwrap();
+    let u = draw(t.path(), "u.csv", "u", &[], &[("SVCAUDIT_BLOCK", "400")]);
+    assert_eq!(base, u);
+    let frame = |dir: &str| -> serde_json::Value {
+        let m: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(t.path().join(dir).join("manifest.json")).unwrap(),
+        )
+        .unwrap();
+        m["frame"].clone()
+    };
+    // The manifest names the original's encoding and hashes the original's bytes.
+    for (dir, file, enc) in [("d", "d.csv", "gb18030"), ("u", "u.csv", "UTF-16LE")] {
+        let f = frame(dir);
+        assert_eq!(f["encoding"], enc, "{f}");
+        let bytes = std::fs::read(t.path().join(file)).unwrap();
+        assert_eq!(f["sha256_bytes"], svcaudit::seed::sha256_hex(&bytes), "{f}");
+        assert_eq!(f["sha256_canonical"], frame("a")["sha256_canonical"]);
+    }
     // The canonical digest of the re-saved copies equals the original's.
     let canon = |dir: &str| {
         let m: serde_json::Value = serde_json::from_slice(
@@ -346,7 +368,38 @@ fn bad_rows_are_flagged_or_stop_the_draw_with_their_line() {
         ],
     );
     assert_eq!(code, 1);
-    assert!(err.contains("c.csv:3"), "{err}");
+    assert!(
+        err.contains("c.csv:3: the file is not valid UTF-8 text"),
+        "{err}"
+    );
+    // Without --encoding such a file is read as GB18030; bytes invalid there too name
+    // their line (here the fourth, after valid GBK Chinese on the third).
+    let mut g = encoding_rs::GBK
+        .encode("customer_id,outlet_id,phone,service_date\nR1,O1,13900000001,2025-01-01\nR2,广州,13900000002,2025-01-01\n")
+        .0
+        .into_owned();
+    g.extend_from_slice(b"R3,O\x811,13900000003,2025-01-01\n");
+    std::fs::write(t.path().join("g.csv"), &g).unwrap();
+    let (code, _, err) = run_in(
+        t.path(),
+        &[
+            "sample",
+            "customers",
+            "g.csv",
+            "--seed",
+            "1",
+            "--per-outlet",
+            "1",
+            "--out",
+            "q",
+        ],
+    );
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("g.csv:4: the file is not valid gb18030 text"),
+        "{err}"
+    );
+    assert!(!t.path().join("q").exists());
     // A header without records, or records none of which is eligible, stop the draw.
     std::fs::write(t.path().join("h.csv"), format!("{HEADER}\n")).unwrap();
     let (code, _, err) = run_in(
@@ -529,8 +582,8 @@ fn duplicated_record_ids_stop_the_draw_naming_every_line() {
     let text = std::fs::read_to_string(t.path().join("a.csv")).unwrap();
     let (gbk, _, _) = encoding_rs::GBK.encode(&text);
     std::fs::write(t.path().join("g.csv"), &gbk).unwrap();
-    // One chunk, many chunks (the order breaks in the middle of the file), and GBK (read
-    // whole).
+    // One chunk, many chunks (the order breaks in the middle of the file), and GBK (decoded
+    // into a UTF-8 copy, then streamed).
     for (file, block) in [("a.csv", None), ("a.csv", Some("300")), ("g.csv", None)] {
         let mut c = svcaudit();
         c.current_dir(t.path()).args([
