@@ -37,10 +37,12 @@ pub fn render(m: &CustomerManifest, d: &CustomerDraw) -> String {
     let f = &m.frame;
     let _ = writeln!(
         s,
-        "- File: `{}` ({:?}, {}{}), SHA-256 of the bytes `{}`; of the canonical records `{}`.",
+        "- File: `{}` ({}{}), SHA-256 of the bytes `{}`; of the canonical records `{}`.",
         md(&f.path),
-        f.format,
-        f.encoding,
+        match f.format {
+            crate::io::table::Format::Csv => format!("CSV, {}", f.encoding),
+            crate::io::table::Format::Xlsx => "xlsx".to_string(),
+        },
         f.delimiter
             .as_ref()
             .map(|d| format!(", delimiter `{}`", if d == "\t" { "TAB" } else { d }))

@@ -279,6 +279,12 @@ fn example_draw_golden_masked_and_verifiable() {
         p["persons"].as_u64().unwrap() + p["merged_rows"].as_u64().unwrap(),
         k["eligible"].as_u64().unwrap()
     );
+    // The justification an auditor defends, with the paths of this run's folders replaced.
+    let just = std::fs::read_to_string(c.join("justification.md")).unwrap();
+    let just = just
+        .replace(m["frame"]["path"].as_str().unwrap(), "<frame>")
+        .replace(out.to_str().unwrap(), "<out>");
+    assert_golden("customers_justification.md", &just);
     // Verify passes, then fails on an edited row.
     let (code, stdout, err) = run_in(&root(), &["verify", c.to_str().unwrap()]);
     assert_eq!(code, 0, "{stdout}{err}");
