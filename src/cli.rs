@@ -25,6 +25,89 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Print a fresh random seed and its SHA-256 commitment (随机种子).
     Seed(SeedArgs),
+    /// Plan the fieldwork (实地工作计划): 暗访 visits and calls, on-site reviews and
+    /// customer interviews, per person and day.
+    ///
+    /// Examples:
+    ///   svcaudit schedule --outlets reports/example-outlets --customers reports/example-customers --people data/example/people.csv --calendar data/example/calendar.csv --from 2026-12-01 --to 2027-01-29 --seed 20261122 --out reports/example-plan
+    ///   svcaudit schedule --outlets draw --people team.xlsx --calendar 2027.csv --from 2027-03-01 --to 2027-03-31 --seed 7 --kinds mystery,review --previous plan-feb/visits.csv --out plan-mar
+    #[command(verbatim_doc_comment)]
+    Schedule(Box<ScheduleArgs>),
+}
+
+#[derive(Debug, Args)]
+pub struct ScheduleArgs {
+    /// The outlet draw folder; its selected and certainty outlets are planned (not reserves).
+    #[arg(long, value_name = "DIR")]
+    pub outlets: PathBuf,
+
+    /// The customer draw folder; its selected customers get call attempts.
+    #[arg(long, value_name = "DIR")]
+    pub customers: Option<PathBuf>,
+
+    /// The field team: person_id, name, roles (auditor; shopper; interviewer), city,
+    /// per_day, unavailable (dates or a..b ranges, `;`-separated), knows (outlet ids).
+    #[arg(long, value_name = "FILE")]
+    pub people: PathBuf,
+
+    /// The working-day calendar: date, kind (holiday 休 / workday 班 for the make-up days 调休).
+    #[arg(long, value_name = "FILE")]
+    pub calendar: PathBuf,
+
+    /// First day of the fieldwork window (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub from: String,
+
+    /// Last day of the fieldwork window (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub to: String,
+
+    /// The seed for tie-breaks (the plan is deterministic for a seed).
+    #[arg(long)]
+    pub seed: String,
+
+    /// What every outlet gets: mystery (暗访 visit), call (电话暗访), review (现场审核).
+    #[arg(
+        long,
+        value_name = "LIST",
+        value_delimiter = ',',
+        default_value = "mystery,call,review"
+    )]
+    pub kinds: Vec<String>,
+
+    /// Per-outlet kinds overriding --kinds: a CSV of outlet_id, kinds (`;`-separated).
+    #[arg(long, value_name = "FILE")]
+    pub kinds_file: Option<PathBuf>,
+
+    /// Days between an outlet's mystery visit and its review, at least.
+    #[arg(long, value_name = "DAYS", default_value_t = 3)]
+    pub min_gap: i64,
+
+    /// Call attempts per customer, on different working days and times of day.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub attempts: u32,
+
+    /// visits.csv of earlier plans in this cycle: their shoppers do not return to the same outlets.
+    #[arg(long, value_name = "FILE", num_args = 1..)]
+    pub previous: Vec<PathBuf>,
+
+    /// The call loop: outcomes recorded so far (unit_id, attempt, outcome: completed, refused,
+    /// wrong_number, unreachable, no_answer, busy, callback). Plans the next attempts and
+    /// replaces failed customers from the reserves in order (replacements.csv); calls only.
+    #[arg(long, value_name = "FILE")]
+    pub outcomes: Option<PathBuf>,
+
+    /// Output folder for visits.csv, calls.csv, calendars/, applicant_notice.csv, unplanned.csv, plan.md.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Replace an existing plan in --out.
+    #[arg(long)]
+    pub force: bool,
+
+    /// The date the plan is made (default today; it stamps the calendars).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub drawn_on: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -4,7 +4,7 @@
 //!
 //! Layout: `prn` is the only door to randomness; `sampling` holds one method per file;
 //! `sizing` the size rules and allocation; `draw` the outlet draw; `io` every file access;
-//! `report` the renderers; `cli` and `commands` the thin command-line layer.
+//! `schedule` the fieldwork plan; `report` the renderers; `cli` and `commands` the thin command-line layer.
 
 pub mod cli;
 pub mod commands;
@@ -16,5 +16,6 @@ pub mod model;
 pub mod prn;
 pub mod report;
 pub mod sampling;
+pub mod schedule;
 pub mod seed;
 pub mod sizing;

@@ -35,6 +35,8 @@ pub enum Domain {
     SystematicStart,
     /// The random start of a systematic πps sample; the "id" is the stratum name.
     PpsStart,
+    /// Tie-breaks of the fieldwork plan (never a selection).
+    Schedule,
 }
 
 impl Domain {
@@ -44,6 +46,7 @@ impl Domain {
             Domain::Customer => "customer",
             Domain::SystematicStart => "systematic-start",
             Domain::PpsStart => "pps-start",
+            Domain::Schedule => "schedule",
         }
     }
 }

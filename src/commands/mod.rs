@@ -2,6 +2,7 @@
 
 pub mod customers;
 pub mod sample;
+pub mod schedule;
 pub mod seed;
 pub mod verify;
 
@@ -15,5 +16,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Sample(SampleCommand::Customers(a)) => customers::customers(*a),
         Command::Verify(a) => verify::run(a),
         Command::Seed(_) => seed::run(),
+        Command::Schedule(a) => schedule::run(*a),
     }
 }

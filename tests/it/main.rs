@@ -10,5 +10,6 @@ mod golden;
 mod invariance;
 mod prn_vectors;
 mod props;
+mod schedule;
 mod stats;
 mod verify;

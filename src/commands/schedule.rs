@@ -1,0 +1,636 @@
+//! `svcaudit schedule`: read the draws, the team and the calendar, plan, check, write.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+
+use crate::cli::ScheduleArgs;
+use crate::error::{Error, Problems, Result};
+use crate::io::frame::find_column;
+use crate::io::output::write_atomic;
+use crate::io::table::{RawTable, ReadOptions, read_table};
+use crate::schedule::calendar::day_kind;
+use crate::schedule::outcomes::{FollowUp, Outcome, SheetRow, follow_up};
+use crate::schedule::{self, Calendar, Customer, Input, Kind, Outlet, Person, Role, Rules};
+use crate::seed::{Seed, sha256_hex};
+
+pub fn run(a: ScheduleArgs) -> Result<()> {
+    let seed = Seed::parse(&a.seed)?;
+    let from = date_arg("--from", &a.from)?;
+    let to = date_arg("--to", &a.to)?;
+    if to < from {
+        return Err(Error::usage(format!("--to {to} is before --from {from}")));
+    }
+    if a.min_gap < 0 {
+        return Err(Error::usage("--min-gap must be 0 or more days"));
+    }
+    if a.attempts == 0 {
+        return Err(Error::usage("--attempts must be at least 1"));
+    }
+    let default_kinds = parse_kinds(&a.kinds).map_err(|k| {
+        Error::usage(format!(
+            "--kinds: unknown kind `{k}`; use mystery, call and review"
+        ))
+    })?;
+    let stamp = date_arg(
+        "--drawn-on",
+        &super::sample::drawn_on(a.drawn_on.as_deref())?,
+    )?;
+    if !a.force && a.out.join("plan.md").exists() {
+        return Err(Error::usage(format!(
+            "{}: a plan is already there; choose another --out or pass --force to replace it",
+            a.out.display()
+        )));
+    }
+    let outlet_sample = a.outlets.join("sample.csv");
+    let mut outlets = read_outlets(&outlet_sample)?;
+    if a.outcomes.is_some() {
+        // The call loop re-plans calls only; the outlet tasks stand as first planned.
+        outlets.clear();
+    }
+    if let Some(f) = &a.kinds_file {
+        let per = read_kinds_file(f)?;
+        for o in &mut outlets {
+            o.kinds = per
+                .get(&o.id)
+                .cloned()
+                .unwrap_or_else(|| default_kinds.clone());
+        }
+    } else {
+        for o in &mut outlets {
+            o.kinds = default_kinds.clone();
+        }
+    }
+    let call_sheet = a.customers.as_ref().map(|d| d.join("call_sheet.csv"));
+    let sheet = match &call_sheet {
+        Some(p) => read_sheet(p)?,
+        None => Vec::new(),
+    };
+    let follow = match &a.outcomes {
+        Some(f) => {
+            if call_sheet.is_none() {
+                return Err(Error::usage(
+                    "--outcomes needs --customers, the customer draw whose calls they record",
+                ));
+            }
+            Some(follow_up(&sheet, &read_outcomes(f, &sheet)?, a.attempts))
+        }
+        None => None,
+    };
+    let customers: Vec<Customer> = match &follow {
+        Some(f) => f.to_call.clone(),
+        None => sheet
+            .iter()
+            .filter(|r| !r.reserve)
+            .map(|r| r.customer.clone())
+            .collect(),
+    };
+    let people = read_people(&a.people)?;
+    let calendar = read_calendar(&a.calendar)?;
+    let mut previous = BTreeSet::new();
+    for p in &a.previous {
+        previous.extend(read_previous(p)?);
+    }
+    let input = Input {
+        outlets,
+        customers,
+        people,
+        calendar,
+        rules: Rules {
+            from,
+            to,
+            min_gap: a.min_gap,
+            attempts: a.attempts,
+        },
+        previous,
+    };
+    let mut plan = schedule::plan(&input, &seed);
+    let broken = schedule::check::check(&input, &plan);
+    if !broken.is_empty() {
+        return Err(Error::data(format!(
+            "internal error: the plan breaks its own rules (please report this):\n{}",
+            broken.join("\n")
+        )));
+    }
+    let q = schedule::quality(&input, &plan);
+    let mut inputs: Vec<(String, PathBuf)> = vec![
+        ("outlet sample".into(), outlet_sample.clone()),
+        ("people".into(), a.people.clone()),
+        ("calendar".into(), a.calendar.clone()),
+    ];
+    if let Some(c) = &call_sheet {
+        inputs.push(("customer call sheet".into(), c.clone()));
+    }
+    for p in &a.previous {
+        inputs.push(("earlier plan".into(), p.clone()));
+    }
+    if let Some(o) = &a.outcomes {
+        inputs.push(("call outcomes".into(), o.clone()));
+    }
+    let mut header = format!(
+        "Planned on {stamp} with svcaudit {}, seed `{}` (tie-breaks only: prn-v1, domain `schedule`). The same inputs and seed give the same plan.\n\nInputs:\n",
+        env!("CARGO_PKG_VERSION"),
+        seed.canonical()
+    );
+    for (what, p) in &inputs {
+        let bytes = std::fs::read(p).map_err(|e| Error::io(p, "read the file", &e))?;
+        header.push_str(&format!(
+            "- {what}: `{}` (SHA-256 `{}`)\n",
+            p.display(),
+            sha256_hex(&bytes)
+        ));
+    }
+    header.push_str(&format!("\nCommand: `{}`", super::sample::command_line()));
+    std::fs::create_dir_all(a.out.join("calendars"))
+        .map_err(|e| Error::io(&a.out, "create the folder", &e))?;
+    let mut files: Vec<(&str, Vec<u8>)> = Vec::new();
+    let extra = match &follow {
+        Some(f) => {
+            plan.unplanned.extend(f.unplanned.iter().cloned());
+            files.push(("replacements.csv", replacements_csv(f)));
+            follow_up_section(f)
+        }
+        None => {
+            files.push(("visits.csv", schedule::render::visits_csv(&input, &plan)));
+            files.push((
+                "applicant_notice.csv",
+                schedule::render::applicant_notice_csv(&input, &plan),
+            ));
+            String::new()
+        }
+    };
+    let r = schedule::render::summary(&input, &plan, &q, &header, &extra);
+    files.push(("calls.csv", schedule::render::calls_csv(&input, &plan)));
+    files.push(("unplanned.csv", schedule::render::unplanned_csv(&plan)));
+    files.push(("plan.md", r.into_bytes()));
+    for (name, bytes) in &files {
+        write_atomic(&a.out.join(name), bytes)?;
+    }
+    let cals = schedule::render::calendars(&input, &plan, stamp);
+    for (person, text) in &cals {
+        let file = format!("{}.ics", safe_file_name(person));
+        write_atomic(&a.out.join("calendars").join(file), text.as_bytes())?;
+    }
+    let outlets_done =
+        input.outlets.len() - plan.unplanned.iter().filter(|u| u.item == "outlet").count();
+    eprintln!(
+        "planned {} outlet tasks for {} of {} outlets and {} call attempts for {} customers, {} calendars, into {}",
+        plan.tasks.len(),
+        outlets_done,
+        input.outlets.len(),
+        plan.attempts.len(),
+        input.customers.len()
+            - plan
+                .unplanned
+                .iter()
+                .filter(|u| u.item == "customer")
+                .count(),
+        cals.len(),
+        a.out.display()
+    );
+    if !plan.unplanned.is_empty() {
+        eprintln!(
+            "warning: {} items could not be planned; unplanned.csv and plan.md say why",
+            plan.unplanned.len()
+        );
+    }
+    Ok(())
+}
+
+fn date_arg(flag: &str, s: &str) -> Result<NaiveDate> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| Error::usage(format!("{flag} `{s}`: write the date as YYYY-MM-DD")))
+}
+
+/// A person id as a file name: characters that no file system minds.
+fn safe_file_name(id: &str) -> String {
+    id.chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+fn parse_kinds<S: AsRef<str>>(words: &[S]) -> std::result::Result<BTreeSet<Kind>, String> {
+    let mut out = BTreeSet::new();
+    for w in words {
+        for k in w
+            .as_ref()
+            .split([';', '|', '/', '、', ' '])
+            .filter(|k| !k.trim().is_empty())
+        {
+            out.insert(Kind::parse(k).ok_or_else(|| k.trim().to_string())?);
+        }
+    }
+    Ok(out)
+}
+
+fn table(path: &Path) -> Result<RawTable> {
+    read_table(path, &ReadOptions::default())
+}
+
+fn column(t: &RawTable, aliases: &[&str], what: &str) -> Result<usize> {
+    find_column(t, None, aliases, "--", what)?.ok_or_else(|| {
+        Error::data(format!(
+            "{}:1: no {what} column (looked for {}); the header has: {}",
+            t.name(),
+            aliases.join(", "),
+            t.header.join(", ")
+        ))
+    })
+}
+
+fn optional(t: &RawTable, aliases: &[&str]) -> Option<usize> {
+    find_column(t, None, aliases, "--", "").ok().flatten()
+}
+
+/// The outlets to visit: the selected and certainty rows of an outlet draw's sample.csv.
+pub fn read_outlets(path: &Path) -> Result<Vec<Outlet>> {
+    let t = table(path)?;
+    let id = column(&t, &["unit_id"], "unit_id")?;
+    let role = column(&t, &["role"], "role")?;
+    let name = optional(&t, &["网点名称", "outlet_name", "name", "名称"]);
+    let city = optional(&t, &["城市", "city", "所在城市", "市"]);
+    let cell = |r: &crate::io::table::RawRow, c: Option<usize>| {
+        c.and_then(|c| r.cells.get(c)).cloned().unwrap_or_default()
+    };
+    Ok(t.rows
+        .iter()
+        .filter(|r| matches!(r.cells[role].as_str(), "selected" | "certainty"))
+        .map(|r| Outlet {
+            id: r.cells[id].clone(),
+            name: cell(r, name),
+            city: cell(r, city),
+            kinds: BTreeSet::new(),
+        })
+        .collect())
+}
+
+/// The customers of a customer draw's call_sheet.csv, selected and reserves (reserves are
+/// called only when the call loop replaces someone).
+pub fn read_sheet(path: &Path) -> Result<Vec<SheetRow>> {
+    let t = table(path)?;
+    let c = |n: &str| column(&t, &[n], n);
+    let (outlet, order, role, unit, name, phone) = (
+        c("outlet_id")?,
+        c("call_order")?,
+        c("role")?,
+        c("unit_id")?,
+        c("name")?,
+        c("phone")?,
+    );
+    let mut out = Vec::new();
+    let mut problems = Problems::new();
+    for r in t
+        .rows
+        .iter()
+        .filter(|r| matches!(r.cells[role].as_str(), "selected" | "reserve"))
+    {
+        let Ok(k) = r.cells[order].parse::<u64>() else {
+            problems.push(format!(
+                "{}:{}:{}: call_order `{}` is not a number",
+                t.name(),
+                r.line,
+                order + 1,
+                r.cells[order]
+            ));
+            continue;
+        };
+        out.push(SheetRow {
+            customer: Customer {
+                outlet_id: r.cells[outlet].clone(),
+                unit_id: r.cells[unit].clone(),
+                call_order: k,
+                name: r.cells[name].clone(),
+                phone: r.cells[phone].clone(),
+                done: 0,
+            },
+            reserve: r.cells[role] == "reserve",
+        });
+    }
+    problems.into_result("use the call_sheet.csv that `svcaudit sample customers` wrote")?;
+    Ok(out)
+}
+
+/// Dates as `2026-12-01`, several separated by `;`, ranges as `2026-12-01..2026-12-05`.
+fn parse_dates(s: &str) -> std::result::Result<BTreeSet<NaiveDate>, String> {
+    let mut out = BTreeSet::new();
+    for part in s
+        .split([';', '|', '、', ' '])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        let one = |x: &str| {
+            crate::customers::fields::parse_date(x, false)
+                .map(crate::customers::fields::date_of)
+                .ok_or_else(|| x.to_string())
+        };
+        if let Some((a, b)) = part.split_once("..").or_else(|| part.split_once('~')) {
+            let (a, b) = (one(a)?, one(b)?);
+            if b < a {
+                return Err(part.to_string());
+            }
+            out.extend(a.iter_days().take_while(|d| *d <= b));
+        } else {
+            out.insert(one(part)?);
+        }
+    }
+    Ok(out)
+}
+
+/// The field team. Every problem is listed with its line and column.
+pub fn read_people(path: &Path) -> Result<Vec<Person>> {
+    let t = table(path)?;
+    let id = column(
+        &t,
+        &["person_id", "id", "编号", "工号", "人员编号"],
+        "person id",
+    )?;
+    let name = optional(&t, &["name", "姓名"]);
+    let roles = column(&t, &["roles", "role", "角色"], "roles")?;
+    let city = optional(&t, &["city", "home_city", "城市", "常驻城市"]);
+    let per_day = column(
+        &t,
+        &["per_day", "capacity", "每日上限", "每日任务数"],
+        "per_day",
+    )?;
+    let unavailable = optional(&t, &["unavailable", "不可用日期", "请假"]);
+    let knows = optional(&t, &["knows", "known_outlets", "回避网点", "熟识网点"]);
+    let name_of = t.name();
+    let mut problems = Problems::new();
+    let mut out: Vec<Person> = Vec::new();
+    let mut seen: BTreeMap<String, u64> = BTreeMap::new();
+    for r in &t.rows {
+        let at = |c: usize| format!("{name_of}:{}:{}: column {}", r.line, c + 1, t.header[c]);
+        let get = |c: Option<usize>| c.and_then(|c| r.cells.get(c)).cloned().unwrap_or_default();
+        let pid = r.cells[id].clone();
+        if pid.is_empty() {
+            problems.push(format!("{}: empty person id", at(id)));
+            continue;
+        }
+        if let Some(first) = seen.insert(pid.clone(), r.line) {
+            problems.push(format!(
+                "{}: person id `{pid}` again (first on line {first})",
+                at(id)
+            ));
+            continue;
+        }
+        let mut rs = BTreeSet::new();
+        for w in r.cells[roles]
+            .split([';', '|', '/', '、', ' '])
+            .filter(|w| !w.trim().is_empty())
+        {
+            match Role::parse(w) {
+                Some(x) => {
+                    rs.insert(x);
+                }
+                None => problems.push(format!(
+                    "{}: unknown role `{}`; use auditor, shopper or interviewer (审核员, 暗访员, 访问员), separated by `;`",
+                    at(roles),
+                    w.trim()
+                )),
+            }
+        }
+        let cap = match r.cells[per_day].parse::<u32>() {
+            Ok(n) if n > 0 => n,
+            _ => {
+                problems.push(format!(
+                    "{}: `{}` is not a number of tasks per day (1 or more)",
+                    at(per_day),
+                    r.cells[per_day]
+                ));
+                continue;
+            }
+        };
+        let off = match parse_dates(&get(unavailable)) {
+            Ok(d) => d,
+            Err(bad) => {
+                problems.push(format!(
+                    "{}: `{bad}` is not a date or a range such as 2026-12-01..2026-12-05",
+                    at(unavailable.expect("column present when a value is"))
+                ));
+                continue;
+            }
+        };
+        let known: BTreeSet<String> = get(knows)
+            .split([';', '|', '、', ' '])
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect();
+        out.push(Person {
+            id: pid,
+            name: get(name),
+            roles: rs,
+            city: get(city),
+            per_day: cap,
+            unavailable: off,
+            knows: known,
+        });
+    }
+    problems.into_result(
+        "one row per person: person_id, name, roles (auditor; shopper; interviewer), city, per_day, unavailable, knows",
+    )?;
+    Ok(out)
+}
+
+/// The calendar file: one row per listed date, holiday or make-up working day.
+pub fn read_calendar(path: &Path) -> Result<Calendar> {
+    let t = table(path)?;
+    let date = column(&t, &["date", "日期"], "date")?;
+    let kind = column(&t, &["kind", "type", "类型", "安排"], "kind")?;
+    let mut cal = Calendar::default();
+    let mut problems = Problems::new();
+    for r in &t.rows {
+        let Some(d) = crate::customers::fields::parse_date(&r.cells[date], false)
+            .map(crate::customers::fields::date_of)
+        else {
+            problems.push(format!(
+                "{}:{}:{}: `{}` is not a date",
+                t.name(),
+                r.line,
+                date + 1,
+                r.cells[date]
+            ));
+            continue;
+        };
+        match day_kind(&r.cells[kind]) {
+            Some(true) => {
+                cal.workdays.insert(d);
+            }
+            Some(false) => {
+                cal.holidays.insert(d);
+            }
+            None => problems.push(format!(
+                "{}:{}:{}: `{}`: write holiday (休) or workday (班, a make-up working day 调休)",
+                t.name(),
+                r.line,
+                kind + 1,
+                r.cells[kind]
+            )),
+        }
+    }
+    problems.into_result(
+        "list only the public holidays and the make-up working days; weekends are known",
+    )?;
+    Ok(cal)
+}
+
+/// Mystery visits of an earlier plan of the cycle (its visits.csv): (outlet, shopper).
+pub fn read_previous(path: &Path) -> Result<BTreeSet<(String, String)>> {
+    let t = table(path)?;
+    let kind = column(&t, &["kind"], "kind")?;
+    let outlet = column(&t, &["outlet_id"], "outlet_id")?;
+    let person = column(&t, &["person_id"], "person_id")?;
+    Ok(t.rows
+        .iter()
+        .filter(|r| r.cells[kind] == Kind::Mystery.as_str())
+        .map(|r| (r.cells[outlet].clone(), r.cells[person].clone()))
+        .collect())
+}
+
+/// Per-outlet kinds: outlet_id, kinds.
+pub fn read_kinds_file(path: &Path) -> Result<BTreeMap<String, BTreeSet<Kind>>> {
+    let t = table(path)?;
+    let outlet = column(&t, &["outlet_id", "网点编号"], "outlet_id")?;
+    let kinds = column(&t, &["kinds", "kind", "类型"], "kinds")?;
+    let mut out = BTreeMap::new();
+    let mut problems = Problems::new();
+    for r in &t.rows {
+        match parse_kinds(&[r.cells[kinds].as_str()]) {
+            Ok(k) => {
+                out.insert(r.cells[outlet].clone(), k);
+            }
+            Err(bad) => problems.push(format!(
+                "{}:{}:{}: unknown kind `{bad}`; use mystery, call and review",
+                t.name(),
+                r.line,
+                kinds + 1
+            )),
+        }
+    }
+    problems.into_result("one row per outlet: outlet_id, kinds such as mystery;review")?;
+    Ok(out)
+}
+
+/// The recorded call outcomes: unit_id, attempt (optional), outcome. A customer who was never
+/// drawn, an unknown outcome or an attempt recorded twice is an error naming the line.
+pub fn read_outcomes(path: &Path, sheet: &[SheetRow]) -> Result<BTreeMap<String, Vec<Outcome>>> {
+    let t = table(path)?;
+    let unit = column(&t, &["unit_id", "客户编号", "工单号"], "unit_id")?;
+    let outcome = column(&t, &["outcome", "result", "结果", "通话结果"], "outcome")?;
+    let attempt = optional(&t, &["attempt", "次数", "第几次"]);
+    let drawn: std::collections::HashSet<&str> =
+        sheet.iter().map(|r| r.customer.unit_id.as_str()).collect();
+    let mut problems = Problems::new();
+    let mut rows: BTreeMap<String, Vec<(u32, u64, Outcome)>> = BTreeMap::new();
+    for r in &t.rows {
+        let id = &r.cells[unit];
+        if !drawn.contains(id.as_str()) {
+            problems.push(format!(
+                "{}:{}:{}: customer `{id}` was never drawn (not in the call sheet)",
+                t.name(),
+                r.line,
+                unit + 1
+            ));
+            continue;
+        }
+        let Some(o) = Outcome::parse(&r.cells[outcome]) else {
+            problems.push(format!(
+                "{}:{}:{}: unknown outcome `{}`; use completed, refused, wrong_number, unreachable, no_answer, busy or callback",
+                t.name(),
+                r.line,
+                outcome + 1,
+                r.cells[outcome]
+            ));
+            continue;
+        };
+        let e = rows.entry(id.clone()).or_default();
+        let n = match attempt.map(|c| r.cells[c].trim()) {
+            Some(x) if !x.is_empty() => match x.parse::<u32>() {
+                Ok(n) if n > 0 => n,
+                _ => {
+                    problems.push(format!(
+                        "{}:{}:{}: attempt `{x}` is not a number from 1",
+                        t.name(),
+                        r.line,
+                        attempt.unwrap_or(0) + 1
+                    ));
+                    continue;
+                }
+            },
+            _ => e.len() as u32 + 1,
+        };
+        if let Some(prev) = e.iter().find(|(k, _, _)| *k == n) {
+            problems.push(format!(
+                "{}:{}: customer `{id}` attempt {n} again (first on line {})",
+                t.name(),
+                r.line,
+                prev.1
+            ));
+            continue;
+        }
+        e.push((n, r.line, o));
+    }
+    problems.into_result("one row per call attempt: unit_id, attempt, outcome")?;
+    Ok(rows
+        .into_iter()
+        .map(|(k, mut v)| {
+            v.sort();
+            (k, v.into_iter().map(|x| x.2).collect())
+        })
+        .collect())
+}
+
+/// replacements.csv: every replacement, for the justification.
+fn replacements_csv(f: &FollowUp) -> Vec<u8> {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    w.write_record([
+        "outlet_id",
+        "replaced_unit_id",
+        "reason",
+        "reserve_unit_id",
+        "reserve_call_order",
+    ])
+    .expect("memory");
+    for r in &f.replacements {
+        w.write_record([
+            r.outlet_id.as_str(),
+            r.replaced.as_str(),
+            r.reason.as_str(),
+            r.by.as_str(),
+            &r.by_call_order.to_string(),
+        ])
+        .expect("memory");
+    }
+    w.into_inner().expect("memory")
+}
+
+fn follow_up_section(f: &FollowUp) -> String {
+    let mut s = format!(
+        "## 替换 Call outcomes and replacements\n\n{} customers completed; {} still to call; {} replaced from the reserves, strictly in reserve order (`replacements.csv`):\n\n",
+        f.completed.len(),
+        f.to_call.len(),
+        f.replacements.len()
+    );
+    if !f.replacements.is_empty() {
+        s.push_str(
+            "| outlet | replaced | reason | reserve | its call order |\n|---|---|---|---|---:|\n",
+        );
+        for r in &f.replacements {
+            s.push_str(&format!(
+                "| {} | {} | {} | {} | {} |\n",
+                r.outlet_id, r.replaced, r.reason, r.by, r.by_call_order
+            ));
+        }
+    }
+    s.push('\n');
+    s
+}
