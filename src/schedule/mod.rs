@@ -304,6 +304,10 @@ impl Book<'_> {
     fn cost(&self, p: usize, d: NaiveDate, city: Option<&str>) -> i64 {
         let mut c = 10 * self.total[p] as i64 + 3 * self.booked(p, d) as i64;
         if let Some(city) = city {
+            // Travel: away from home costs a little; a second city the same day a lot.
+            if self.inp.people[p].city != city {
+                c += 20;
+            }
             match self.cities.get(&(p, d)) {
                 Some(set) if !set.contains(city) => c += 10_000,
                 Some(_) => c -= 5,
@@ -692,6 +696,9 @@ fn plan_calls(b: &mut Book, days: &[NaiveDate], out: &mut Plan) {
 pub struct Quality {
     pub person_days: usize,
     pub multi_city_days: usize,
+    /// On-site tasks outside the person's home city, of all on-site tasks.
+    pub away: usize,
+    pub on_site: usize,
     pub mean_cities: f64,
     pub max_cities: usize,
     /// Per role: tasks of that role per person who has it (least, most, mean).
@@ -708,6 +715,11 @@ pub fn quality(inp: &Input, plan: &Plan) -> Quality {
         .map(|o| (o.id.as_str(), o.city.as_str()))
         .collect();
     let mut days: BTreeMap<(&str, NaiveDate), BTreeSet<&str>> = BTreeMap::new();
+    let home: HashMap<&str, &str> = inp
+        .people
+        .iter()
+        .map(|p| (p.id.as_str(), p.city.as_str()))
+        .collect();
     let mut load: BTreeMap<(Role, &str), u32> = BTreeMap::new();
     for p in &inp.people {
         for r in &p.roles {
@@ -717,6 +729,8 @@ pub fn quality(inp: &Input, plan: &Plan) -> Quality {
     let mut q = Quality {
         person_days: 0,
         multi_city_days: 0,
+        away: 0,
+        on_site: 0,
         mean_cities: 0.0,
         max_cities: 0,
         load: BTreeMap::new(),
@@ -729,9 +743,14 @@ pub fn quality(inp: &Input, plan: &Plan) -> Quality {
             .entry((t.kind.role(), t.person_id.as_str()))
             .or_default() += 1;
         if t.kind.on_site() {
+            let c = city.get(t.outlet_id.as_str()).copied().unwrap_or("");
             days.entry((t.person_id.as_str(), t.date))
                 .or_default()
-                .insert(city.get(t.outlet_id.as_str()).copied().unwrap_or(""));
+                .insert(c);
+            q.on_site += 1;
+            if home.get(t.person_id.as_str()).is_some_and(|h| *h != c) {
+                q.away += 1;
+            }
         }
         if t.kind == Kind::Mystery {
             if inp.calendar.is_day_off(t.date) {

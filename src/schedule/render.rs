@@ -368,11 +368,13 @@ pub fn summary(inp: &Input, plan: &Plan, q: &Quality, header: &str, extra: &str)
     );
     let _ = writeln!(
         s,
-        "## 2. 质量 Quality\n\n- Travel: {} person-days with visits; {} of them in more than one city (mean {:.2} cities a day, most {}).\n- Load per person: {}.\n- Mystery visits: {} on days off, {} on working days; by time of day: {}.\n",
+        "## 2. 质量 Quality\n\n- Travel: {} person-days with visits; {} of them in more than one city (mean {:.2} cities a day, most {}); {} of {} visits outside the person's home city.\n- Load per person: {}.\n- Mystery visits: {} on days off, {} on working days; by time of day: {}.\n",
         q.person_days,
         q.multi_city_days,
         q.mean_cities,
         q.max_cities,
+        q.away,
+        q.on_site,
         q.load
             .iter()
             .map(|(r, (lo, hi, mean))| format!(

@@ -503,6 +503,27 @@ fn example_plan_is_reproducible_discreet_and_opens_as_calendars() {
         assert!(!String::from_utf8_lossy(bytes).contains("139"), "{name}");
     }
     assert_eq!(events, visits.lines().count() - 1);
+    // A second plan in the same cycle: no shopper returns for the same outlet's mystery visit.
+    let prev = t.path().join("p1/visits.csv");
+    let (code, err) = schedule_example(t.path(), &["p3", "--previous", prev.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let pairs = |f: &str| -> BTreeSet<(String, String)> {
+        std::fs::read_to_string(f)
+            .unwrap()
+            .lines()
+            .filter(|l| l.contains(",mystery_visit,"))
+            .map(|l| {
+                let c: Vec<&str> = l.split(',').collect();
+                (c[6].to_string(), c[9].to_string())
+            })
+            .collect()
+    };
+    let first = pairs(prev.to_str().unwrap());
+    let second = pairs(t.path().join("p3/visits.csv").to_str().unwrap());
+    assert!(
+        !second.is_empty() && first.is_disjoint(&second),
+        "{first:?} {second:?}"
+    );
 }
 
 #[test]
