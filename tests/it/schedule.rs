@@ -584,3 +584,77 @@ fn call_outcomes_replan_and_replace_in_reserve_order() {
         "{err}"
     );
 }
+
+#[test]
+fn bad_team_and_calendar_rows_name_their_line_and_column() {
+    let t = tempfile::tempdir().unwrap();
+    draw_example(t.path());
+    let people = "person_id,name,roles,city,per_day,unavailable,knows\nA1,甲,auditor,北京,2,,\nS1,乙,shoper,上海,2,,\nS2,丙,shopper,上海,two,,\nS3,丁,shopper,上海,2,2026-13-01,\nA1,戊,auditor,北京,2,,\n";
+    std::fs::write(t.path().join("people.csv"), people).unwrap();
+    std::fs::write(
+        t.path().join("cal.csv"),
+        "date,kind\n2027-01-01,holiday\n2027-01-02,party\n",
+    )
+    .unwrap();
+    let o = t.path().join("o");
+    let run = |people: &str, cal: &str| {
+        run_in(
+            t.path(),
+            &[
+                "schedule",
+                "--outlets",
+                o.to_str().unwrap(),
+                "--people",
+                people,
+                "--calendar",
+                cal,
+                "--from",
+                "2026-12-01",
+                "--to",
+                "2026-12-31",
+                "--seed",
+                "1",
+                "--out",
+                "plan",
+            ],
+        )
+    };
+    let (code, _, err) = run("people.csv", "data-missing.csv");
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("people.csv:3:3: column roles: unknown role `shoper`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("people.csv:4:5: column per_day: `two` is not a number"),
+        "{err}"
+    );
+    assert!(
+        err.contains("people.csv:5:6: column unavailable: `2026-13-01` is not a date"),
+        "{err}"
+    );
+    assert!(
+        err.contains("people.csv:6:1: column person_id: person id `A1` again (first on line 2)"),
+        "{err}"
+    );
+    let good = "person_id,name,roles,city,per_day\nA1,甲,auditor,北京,2\n";
+    std::fs::write(t.path().join("people.csv"), good).unwrap();
+    let (code, _, err) = run("people.csv", "cal.csv");
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("cal.csv:3:2: `party`: write holiday (休) or workday (班"),
+        "{err}"
+    );
+    assert!(!t.path().join("plan").exists());
+    // A team without shoppers is not an error: every outlet is listed as not planned, with why.
+    std::fs::write(t.path().join("cal.csv"), "date,kind\n2027-01-01,holiday\n").unwrap();
+    let (code, _, err) = run("people.csv", "cal.csv");
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("warning: 31 items could not be planned"),
+        "{err}"
+    );
+    let unplanned = std::fs::read_to_string(t.path().join("plan/unplanned.csv")).unwrap();
+    assert_eq!(unplanned.lines().count(), 32);
+    assert!(unplanned.contains("no one in the people file has the role shopper"));
+}
