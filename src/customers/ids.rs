@@ -13,9 +13,10 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
+use super::parts::{Partitions, part_path};
 use super::scan::{pack_id, split_record};
 use super::specials::Specials;
 use crate::error::{Error, Problems, Result};
@@ -78,11 +79,7 @@ pub struct IdWatch {
     /// The previous id of the chunk when it has at most 15 bytes: its bytes as a
     /// big-endian integer (zero-padded) and its length, which compare as the bytes do.
     prev: Option<(u128, usize)>,
-    bufs: Vec<Vec<u8>>,
-    files: Vec<Option<File>>,
-    dir: PathBuf,
-    name: String,
-    pub io_error: Option<Error>,
+    parts: Partitions,
 }
 
 /// An id of at most 15 bytes as a big-endian integer, zero-padded on the right.
@@ -97,11 +94,7 @@ impl IdWatch {
         IdWatch {
             chunk: ChunkIds::default(),
             prev: None,
-            bufs: vec![Vec::new(); PARTS],
-            files: (0..PARTS).map(|_| None).collect(),
-            dir: dir.to_path_buf(),
-            name,
-            io_error: None,
+            parts: Partitions::new(dir, format!("ids-{name}"), PARTS, 32 * 1024),
         }
     }
 
@@ -168,50 +161,18 @@ impl IdWatch {
     }
 
     fn put(&mut self, fp: u64) {
-        let part = (fp >> 58) as usize % PARTS;
-        self.bufs[part].extend_from_slice(&fp.to_le_bytes());
-        if self.bufs[part].len() >= 32 * 1024 {
-            self.flush(part);
-        }
-    }
-
-    fn flush(&mut self, part: usize) {
-        if self.bufs[part].is_empty() || self.io_error.is_some() {
-            self.bufs[part].clear();
-            return;
-        }
-        if self.files[part].is_none() {
-            let p = part_file(&self.dir, &self.name, part);
-            match File::create(&p) {
-                Ok(f) => self.files[part] = Some(f),
-                Err(e) => {
-                    self.io_error = Some(Error::io(&p, "write a temporary file", &e));
-                    return;
-                }
-            }
-        }
-        let f = self.files[part].as_mut().expect("opened");
-        if let Err(e) = f.write_all(&self.bufs[part]) {
-            self.io_error = Some(Error::io(&self.dir, "write a temporary file", &e));
-        }
-        self.bufs[part].clear();
+        self.parts
+            .put((fp >> 58) as usize % PARTS, &fp.to_le_bytes());
     }
 
     /// Writes what is buffered and closes the files.
     pub fn finish(&mut self) -> Result<()> {
-        for p in 0..PARTS {
-            self.flush(p);
-        }
-        self.files.iter_mut().for_each(|f| *f = None);
-        match self.io_error.take() {
-            Some(e) => Err(e),
-            None => Ok(()),
-        }
+        self.parts.finish()
     }
 }
 
 fn part_file(dir: &Path, name: &str, part: usize) -> PathBuf {
-    dir.join(format!("ids-{name}-p{part}.bin"))
+    part_path(dir, &format!("ids-{name}"), part)
 }
 
 /// Follows the chunks in file order: whether the ids still rise through the whole file.

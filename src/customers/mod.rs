@@ -15,6 +15,7 @@
 
 pub mod fields;
 mod ids;
+mod parts;
 pub mod resolve;
 pub mod scan;
 pub mod size;

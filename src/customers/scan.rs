@@ -15,7 +15,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
@@ -26,6 +26,7 @@ use sha2::{Digest, Sha256};
 
 use super::fields::{parse_date, phone_digits_buf};
 use super::ids::{self, ChunkIds, FileOrder, IdWatch, Layout};
+use super::parts::Partitions;
 use super::specials::Specials;
 use crate::error::{Error, Problems, Result};
 use crate::io::table::{self, Format, RawTable, ReadOptions};
@@ -163,7 +164,7 @@ impl Spill {
 
 /// The spill file of one worker and partition.
 fn spill_file(dir: &Path, worker: usize, part: usize) -> PathBuf {
-    dir.join(format!("w{worker}-p{part}.bin"))
+    super::parts::part_path(dir, &format!("w{worker}"), part)
 }
 
 /// The result of pass 1.
@@ -351,7 +352,6 @@ enum WorkerMsg {
 
 /// Per-worker state: counts, flags, outlet dictionary and partition buffers.
 struct Worker {
-    id: usize,
     counts: RowCounts,
     flags: Vec<Flag>,
     width_errors: Vec<(u64, String)>,
@@ -363,11 +363,8 @@ struct Worker {
     outlet_known: Vec<bool>,
     /// Whether person keys are phone digits, spilled as nibbles.
     narrow: bool,
-    bufs: Vec<Vec<u8>>,
-    files: Vec<Option<File>>,
-    dir: PathBuf,
+    spill: Partitions,
     name: String,
-    io_error: Option<Error>,
     /// The order of the record ids, and their fingerprints once it breaks.
     ids: IdWatch,
     dates: DateMemo,
@@ -416,7 +413,6 @@ impl DateMemo {
 impl Worker {
     fn new(id: usize, dir: &Path, name: &str, rules: &Rules) -> Worker {
         Worker {
-            id,
             counts: RowCounts::default(),
             flags: Vec::new(),
             width_errors: Vec::new(),
@@ -426,11 +422,8 @@ impl Worker {
             outlet_rows: Vec::new(),
             outlet_known: Vec::new(),
             narrow: rules.narrow(),
-            bufs: (0..PARTS).map(|_| Vec::with_capacity(SPILL_BUF)).collect(),
-            files: (0..PARTS).map(|_| None).collect(),
-            dir: dir.to_path_buf(),
+            spill: Partitions::new(dir, format!("w{id}"), PARTS, SPILL_BUF),
             name: name.to_string(),
-            io_error: None,
             ids: IdWatch::new(dir, format!("w{id}")),
             dates: DateMemo::new(rules.excel_serial),
             masks: Vec::new(),
@@ -522,44 +515,17 @@ impl Worker {
         self.outlet_rows[local as usize] += 1;
         let id = pack_id(key);
         let part = partition(id);
-        let buf = &mut self.bufs[part];
-        put_record(buf, self.narrow, id, local, date, offset);
-        if buf.len() >= SPILL_BUF - RECORD_WIDE {
-            self.flush(part);
+        if self.narrow {
+            self.spill
+                .put(part, &narrow_record(id, local, date, offset));
+        } else {
+            self.spill.put(part, &wide_record(id, local, date, offset));
         }
-    }
-
-    fn flush(&mut self, part: usize) {
-        if self.bufs[part].is_empty() || self.io_error.is_some() {
-            self.bufs[part].clear();
-            return;
-        }
-        if self.files[part].is_none() {
-            let p = spill_file(&self.dir, self.id, part);
-            match File::create(&p) {
-                Ok(f) => self.files[part] = Some(f),
-                Err(e) => {
-                    self.io_error = Some(Error::io(&p, "write a temporary file", &e));
-                    return;
-                }
-            }
-        }
-        let f = self.files[part].as_mut().expect("opened");
-        if let Err(e) = f.write_all(&self.bufs[part]) {
-            self.io_error = Some(Error::io(&self.dir, "write a temporary file", &e));
-        }
-        self.bufs[part].clear();
     }
 
     fn finish(&mut self) -> Result<()> {
-        for p in 0..PARTS {
-            self.flush(p);
-        }
-        self.ids.finish()?;
-        match self.io_error.take() {
-            Some(e) => Err(e),
-            None => Ok(()),
-        }
+        self.spill.finish()?;
+        self.ids.finish()
     }
 
     fn wrong_width(&mut self, line: u64, got: usize, want: usize) {
@@ -683,31 +649,45 @@ pub const RECORD_WIDE: usize = 32;
 /// The size of one spilled record when person keys are phone digits (7 to 15 of them).
 pub const RECORD_NARROW: usize = 24;
 
-/// Appends one spilled record: the person (the 16-byte prn-v1 id, or when `narrow` its
-/// digits as 16 nibbles), the byte offset or row index, the date (days since 1970-01-01)
-/// and the worker's outlet index, little-endian. Fixed size, so reading back is a copy.
+/// One spilled record: the person (the 16-byte prn-v1 id, or for phone keys its digits as
+/// 16 nibbles, [`narrow_record`]), the byte offset or row index, the date (days since
+/// 1970-01-01) and the worker's outlet index, little-endian. Fixed size, so reading back is
+/// a copy, and each size a constant, so writing is a few moves.
 #[inline]
+fn wide_record(id: u128, outlet: u32, date: i32, offset: u64) -> [u8; RECORD_WIDE] {
+    let mut r = [0u8; RECORD_WIDE];
+    r[..16].copy_from_slice(&id.to_le_bytes());
+    record_tail(&mut r[16..], outlet, date, offset);
+    r
+}
+
+/// [`wide_record`] for a phone key: its digits as nibbles in 8 bytes.
+#[inline]
+fn narrow_record(id: u128, outlet: u32, date: i32, offset: u64) -> [u8; RECORD_NARROW] {
+    let mut r = [0u8; RECORD_NARROW];
+    r[..8].copy_from_slice(&digits_to_nibbles(id).to_le_bytes());
+    record_tail(&mut r[8..], outlet, date, offset);
+    r
+}
+
+#[inline]
+fn record_tail(r: &mut [u8], outlet: u32, date: i32, offset: u64) {
+    r[..8].copy_from_slice(&offset.to_le_bytes());
+    r[8..12].copy_from_slice(&date.to_le_bytes());
+    r[12..16].copy_from_slice(&outlet.to_le_bytes());
+}
+
+/// Appends one record to `buf`, as a worker's spill does.
+#[cfg(test)]
 fn put_record(buf: &mut Vec<u8>, narrow: bool, id: u128, outlet: u32, date: i32, offset: u64) {
-    // Constant sizes in both branches: the copies are a few moves, not calls to memcpy.
-    let tail = |r: &mut [u8]| {
-        r[..8].copy_from_slice(&offset.to_le_bytes());
-        r[8..12].copy_from_slice(&date.to_le_bytes());
-        r[12..16].copy_from_slice(&outlet.to_le_bytes());
-    };
     if narrow {
-        let mut r = [0u8; RECORD_NARROW];
-        r[..8].copy_from_slice(&digits_to_nibbles(id).to_le_bytes());
-        tail(&mut r[8..]);
-        buf.extend_from_slice(&r);
+        buf.extend_from_slice(&narrow_record(id, outlet, date, offset));
     } else {
-        let mut r = [0u8; RECORD_WIDE];
-        r[..16].copy_from_slice(&id.to_le_bytes());
-        tail(&mut r[16..]);
-        buf.extend_from_slice(&r);
+        buf.extend_from_slice(&wide_record(id, outlet, date, offset));
     }
 }
 
-/// Decodes a spill file written by [`put_record`]: calls `f(id, outlet, date, offset)` with
+/// Decodes a spill file of [`wide_record`]s or [`narrow_record`]s: calls `f(id, outlet, date, offset)` with
 /// the id as `u128::from_le_bytes` of the encoded id. `None` when the file is cut short.
 pub fn read_records(
     data: &[u8],

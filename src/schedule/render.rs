@@ -26,15 +26,23 @@ pub fn weekday_zh(d: NaiveDate) -> &'static str {
     }
 }
 
-/// visits.csv: every outlet task, for the field team (internal: it shows the 暗访).
-pub fn visits_csv(inp: &Input, plan: &Plan) -> Vec<u8> {
-    let outlets: HashMap<&str, &super::Outlet> =
-        inp.outlets.iter().map(|o| (o.id.as_str(), o)).collect();
-    let names: HashMap<&str, &str> = inp
-        .people
+/// Outlets by id.
+fn outlet_map(inp: &Input) -> HashMap<&str, &super::Outlet> {
+    inp.outlets.iter().map(|o| (o.id.as_str(), o)).collect()
+}
+
+/// People's names by id.
+fn name_map(inp: &Input) -> HashMap<&str, &str> {
+    inp.people
         .iter()
         .map(|p| (p.id.as_str(), p.name.as_str()))
-        .collect();
+        .collect()
+}
+
+/// visits.csv: every outlet task, for the field team (internal: it shows the 暗访).
+pub fn visits_csv(inp: &Input, plan: &Plan) -> Vec<u8> {
+    let outlets = outlet_map(inp);
+    let names = name_map(inp);
     let mut w = writer();
     w.write_record([
         "date",
@@ -91,11 +99,7 @@ pub fn last_mystery(plan: &Plan) -> HashMap<&str, NaiveDate> {
 /// calls.csv: every customer call attempt with the customer's name and full phone, for the
 /// interviewers only (like the call sheet).
 pub fn calls_csv(inp: &Input, plan: &Plan) -> Vec<u8> {
-    let names: HashMap<&str, &str> = inp
-        .people
-        .iter()
-        .map(|p| (p.id.as_str(), p.name.as_str()))
-        .collect();
+    let names = name_map(inp);
     let customers: HashMap<&str, &super::Customer> = inp
         .customers
         .iter()
@@ -141,13 +145,8 @@ pub fn calls_csv(inp: &Input, plan: &Plan) -> Vec<u8> {
 /// applicant_notice.csv: the announced reviews only. Nothing in it depends on the 暗访: not
 /// which outlets get one, nor when, nor who makes it.
 pub fn applicant_notice_csv(inp: &Input, plan: &Plan) -> Vec<u8> {
-    let outlets: HashMap<&str, &super::Outlet> =
-        inp.outlets.iter().map(|o| (o.id.as_str(), o)).collect();
-    let names: HashMap<&str, &str> = inp
-        .people
-        .iter()
-        .map(|p| (p.id.as_str(), p.name.as_str()))
-        .collect();
+    let outlets = outlet_map(inp);
+    let names = name_map(inp);
     let mut w = writer();
     w.write_record([
         "date",
@@ -239,8 +238,7 @@ type Event = (NaiveDate, Slot, String, String, String, String);
 /// customer calls (how many, not who: calendars travel to phones and clouds, so no customer
 /// names or numbers). `stamp` is the plan's date, for DTSTAMP.
 pub fn calendars(inp: &Input, plan: &Plan, stamp: NaiveDate) -> BTreeMap<String, String> {
-    let outlets: HashMap<&str, &super::Outlet> =
-        inp.outlets.iter().map(|o| (o.id.as_str(), o)).collect();
+    let outlets = outlet_map(inp);
     let mut events: BTreeMap<&str, Vec<Event>> = BTreeMap::new();
     for t in &plan.tasks {
         let o = outlets.get(t.outlet_id.as_str());
