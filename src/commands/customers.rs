@@ -14,7 +14,8 @@ use crate::customers::{
     read_outlet_stage,
 };
 use crate::error::{Error, Result};
-use crate::io::output::{relative_path, write_atomic};
+use crate::io::ledger;
+use crate::io::output::relative_path;
 use crate::io::table::{Format, ReadOptions};
 use crate::prn::ALGORITHM;
 use crate::report::customers as report;
@@ -40,6 +41,9 @@ pub struct CustomerManifest {
     pub counts: RowCounts,
     pub persons: PersonCounts,
     pub outputs: BTreeMap<String, String>,
+    /// The ledger that records this draw (absent in draws made before there was one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ledger: Option<String>,
     pub command: String,
 }
 
@@ -125,32 +129,33 @@ pub fn customers(a: CustomerArgs) -> Result<()> {
     }
     let drawn_on = super::sample::drawn_on(a.drawn_on.as_deref())?;
     let drawn_by = super::sample::drawn_by(a.drawn_by.as_deref());
-    let manifest_path = a.out.join("manifest.json");
     super::sample::refuse_existing_draw(&a.out, a.force)?;
     let params = params_from_args(&a)?;
+    crate::io::commit::with_lock(&a.out, |lock| {
+        customers_locked(&a, lock, seed, drawn_on, drawn_by, params)
+    })
+}
+
+fn customers_locked(
+    a: &CustomerArgs,
+    lock: &crate::io::commit::Lock,
+    seed: Seed,
+    drawn_on: String,
+    drawn_by: String,
+    params: CustomerParams,
+) -> Result<()> {
     let read = ReadOptions {
         encoding: a.encoding.clone(),
         sheet: a.sheet.clone(),
     };
-    let created = !a.out.exists();
-    std::fs::create_dir_all(&a.out).map_err(|e| Error::io(&a.out, "create the folder", &e))?;
-    let result = run_draw(
+    let (d, outlet_sha) = run_draw(
         &a.frame,
         &read,
         &seed,
         &params,
         a.outlets.as_deref(),
         &a.out,
-    );
-    let (d, outlet_sha) = match result {
-        Ok(x) => x,
-        Err(e) => {
-            if created {
-                let _ = std::fs::remove_dir(&a.out);
-            }
-            return Err(e);
-        }
-    };
+    )?;
     let mut params = params;
     params.outlet_sample_sha256 = outlet_sha;
     let mut manifest = CustomerManifest {
@@ -171,8 +176,10 @@ pub fn customers(a: CustomerArgs) -> Result<()> {
         counts: d.scan.counts.clone(),
         persons: d.persons.clone(),
         outputs: BTreeMap::new(),
+        ledger: Some(ledger::FILE.into()),
         command: super::sample::command_line(),
     };
+    let earlier = ledger::history(&a.out)?;
     // The data files and the justification are independent: one core each.
     let (out, just) = std::thread::scope(|s| {
         let data = s.spawn(|| render(&d));
@@ -181,16 +188,22 @@ pub fn customers(a: CustomerArgs) -> Result<()> {
     });
     let out = out.map_err(|_| Error::data("rendering the sample failed"))?;
     crate::customers::timing("rendered");
-    for (name, bytes) in [
-        ("sample.csv", &out.sample),
-        ("call_sheet.csv", &out.call_sheet),
-        ("flagged.csv", &out.flagged),
-        ("justification.md", &just.as_bytes().to_vec()),
-    ] {
-        manifest.outputs.insert(name.into(), sha256_hex(bytes));
-        write_atomic(&a.out.join(name), bytes)?;
+    let just = format!("{just}\n{}", ledger::history_markdown(&earlier));
+    let mut files: Vec<(String, Vec<u8>)> = vec![
+        ("sample.csv".into(), out.sample),
+        ("call_sheet.csv".into(), out.call_sheet),
+        ("flagged.csv".into(), out.flagged),
+        ("justification.md".into(), just.into_bytes()),
+    ];
+    for (name, bytes) in &files {
+        manifest.outputs.insert(name.clone(), sha256_hex(bytes));
     }
-    write_atomic(&manifest_path, &manifest.to_bytes())?;
+    files.push(("manifest.json".into(), manifest.to_bytes()));
+    let line = ledger::next_line(
+        &a.out,
+        super::sample::draw_entry("sample customers", &seed, &files),
+    )?;
+    crate::io::commit::commit(lock, &files, Some(line))?;
     crate::customers::timing("written");
     let c = &d.scan.counts;
     eprintln!(

@@ -9,7 +9,8 @@ use crate::error::{Error, Result};
 use crate::io::frame::{DEFAULT_CLOSED, Frame, OUTLET_ID_ALIASES};
 use crate::io::lists;
 use crate::io::manifest::{FORMAT, FrameInfo, Manifest};
-use crate::io::output::{relative_path, sample_csv, write_atomic};
+use crate::io::ledger;
+use crate::io::output::{relative_path, sample_csv};
 use crate::io::table::{ReadOptions, read_table};
 use crate::prn::ALGORITHM;
 use crate::report::justification;
@@ -52,17 +53,26 @@ pub fn outlets(a: OutletArgs) -> Result<()> {
     let drawn_on = drawn_on(a.drawn_on.as_deref())?;
     let drawn_by = drawn_by(a.drawn_by.as_deref());
 
-    let manifest_path = a.out.join("manifest.json");
     refuse_existing_draw(&a.out, a.force)?;
-
     let params = params_from_args(&a)?;
+    crate::io::commit::with_lock(&a.out, |lock| {
+        outlets_locked(&a, lock, seed, drawn_on, drawn_by, params)
+    })
+}
+
+fn outlets_locked(
+    a: &OutletArgs,
+    lock: &crate::io::commit::Lock,
+    seed: Seed,
+    drawn_on: String,
+    drawn_by: String,
+    params: OutletParams,
+) -> Result<()> {
     let read = ReadOptions {
         encoding: a.encoding.clone(),
         sheet: a.sheet.clone(),
     };
     let d = read_and_draw(&a.frame, &read, &seed, &params)?;
-
-    std::fs::create_dir_all(&a.out).map_err(|e| Error::io(&a.out, "create the folder", &e))?;
     let t = &d.frame.table;
     let mut manifest = Manifest {
         format: FORMAT.into(),
@@ -93,18 +103,24 @@ pub fn outlets(a: OutletArgs) -> Result<()> {
         strata: d.draw.strata.clone(),
         counts: d.draw.counts.clone(),
         outputs: BTreeMap::new(),
+        ledger: Some(ledger::FILE.into()),
         command: command_line(),
     };
-    let just = justification::render(&manifest, &d.frame, &d.draw);
+    let mut just = justification::render(&manifest, &d.frame, &d.draw);
+    just.push_str(&format!("\n{}", ledger::history_markdown(&ledger::history(&a.out)?)));
     manifest
         .outputs
         .insert("sample.csv".into(), sha256_hex(&d.sample_csv));
     manifest
         .outputs
         .insert("justification.md".into(), sha256_hex(just.as_bytes()));
-    write_atomic(&a.out.join("sample.csv"), &d.sample_csv)?;
-    write_atomic(&a.out.join("justification.md"), just.as_bytes())?;
-    write_atomic(&manifest_path, &manifest.to_bytes())?;
+    let files = vec![
+        ("sample.csv".to_string(), d.sample_csv.clone()),
+        ("justification.md".to_string(), just.into_bytes()),
+        ("manifest.json".to_string(), manifest.to_bytes()),
+    ];
+    let line = ledger::next_line(&a.out, draw_entry("sample outlets", &seed, &files))?;
+    crate::io::commit::commit(lock, &files, Some(line))?;
 
     let c = &d.draw.counts;
     eprintln!(
@@ -186,6 +202,20 @@ pub fn command_line() -> String {
         });
     }
     parts.join(" ")
+}
+
+/// The ledger entry of a draw: the seed's commitment and every output's SHA-256.
+pub fn draw_entry(action: &str, seed: &Seed, files: &[(String, Vec<u8>)]) -> ledger::Entry {
+    let mut e = ledger::entry(action);
+    e.seed_commitment = Some(seed.commitment());
+    for (name, bytes) in files {
+        let h = sha256_hex(bytes);
+        if name == "manifest.json" {
+            e.manifest_sha256 = Some(h.clone());
+        }
+        e.outputs.insert(name.clone(), h);
+    }
+    e
 }
 
 /// `--drawn-on` checked as YYYY-MM-DD, or today.

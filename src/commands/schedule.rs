@@ -8,7 +8,6 @@ use chrono::NaiveDate;
 use crate::cli::ScheduleArgs;
 use crate::error::{Error, Problems, Result};
 use crate::io::frame::find_column;
-use crate::io::output::write_atomic;
 use crate::io::table::{RawTable, ReadOptions, read_table};
 use crate::schedule::calendar::day_kind;
 use crate::schedule::outcomes::{FollowUp, Outcome, SheetRow, follow_up};
@@ -142,8 +141,6 @@ pub fn run(a: ScheduleArgs) -> Result<()> {
         ));
     }
     header.push_str(&format!("\nCommand: `{}`", super::sample::command_line()));
-    std::fs::create_dir_all(a.out.join("calendars"))
-        .map_err(|e| Error::io(&a.out, "create the folder", &e))?;
     let mut files: Vec<(&str, Vec<u8>)> = Vec::new();
     let extra = match &follow {
         Some(f) => {
@@ -164,14 +161,40 @@ pub fn run(a: ScheduleArgs) -> Result<()> {
     files.push(("calls.csv", schedule::render::calls_csv(&input, &plan)));
     files.push(("unplanned.csv", schedule::render::unplanned_csv(&plan)));
     files.push(("plan.md", r.into_bytes()));
-    for (name, bytes) in &files {
-        write_atomic(&a.out.join(name), bytes)?;
-    }
     let cals = schedule::render::calendars(&input, &plan, stamp);
+    let mut all: Vec<(String, Vec<u8>)> = files
+        .into_iter()
+        .map(|(n, b)| (n.to_string(), b))
+        .collect();
     for (person, text) in &cals {
-        let file = format!("{}.ics", safe_file_name(person));
-        write_atomic(&a.out.join("calendars").join(file), text.as_bytes())?;
+        all.push((
+            format!("calendars/{}.ics", safe_file_name(person)),
+            text.clone().into_bytes(),
+        ));
     }
+    let action = if a.outcomes.is_some() {
+        "schedule --outcomes"
+    } else {
+        "schedule"
+    };
+    crate::io::commit::with_lock(&a.out, |lock| {
+        let line = crate::io::ledger::next_line(
+            &a.out,
+            super::sample::draw_entry(action, &seed, &all),
+        )?;
+        crate::io::commit::commit(lock, &all, Some(line))?;
+        // Calendars of people without a task in this plan must not linger from a former one.
+        let keep: BTreeSet<&str> = all.iter().map(|(n, _)| n.as_str()).collect();
+        if let Ok(rd) = std::fs::read_dir(a.out.join("calendars")) {
+            for e in rd.flatten() {
+                let name = format!("calendars/{}", e.file_name().to_string_lossy());
+                if !keep.contains(name.as_str()) {
+                    let _ = std::fs::remove_file(e.path());
+                }
+            }
+        }
+        Ok(())
+    })?;
     let outlets_done =
         input.outlets.len() - plan.unplanned.iter().filter(|u| u.item == "outlet").count();
     eprintln!(

@@ -12,9 +12,16 @@ use crate::prn::ALGORITHM;
 use crate::seed::{Seed, sha256_hex};
 
 pub fn run(a: VerifyArgs) -> Result<()> {
+    // Under the folder's lock: a draw cannot change it half-way through, and a draw that a
+    // crash stopped after it committed is finished first.
+    let _lock = if a.dir.is_dir() {
+        Some(crate::io::commit::lock(&a.dir)?)
+    } else {
+        None
+    };
     let manifest_path = a.dir.join("manifest.json");
     if manifest_kind(&manifest_path)? == "customers" {
-        return verify_customers(&a, &manifest_path);
+        return verify_customers(&a, &manifest_path, _lock.as_ref());
     }
     let m = Manifest::load(&manifest_path)?;
     if m.algorithm != ALGORITHM {
@@ -65,6 +72,8 @@ pub fn run(a: VerifyArgs) -> Result<()> {
         }
     }
     check_justification(&a.dir, &m.outputs, &mut diffs);
+    check_ledger(&a.dir, m.ledger.as_deref(), &manifest_path, &mut diffs, &mut notes)?;
+    record(_lock.as_ref(), &diffs)?;
     let c = &d.draw.counts;
     conclude(
         &a.dir,
@@ -143,6 +152,57 @@ fn check_justification(dir: &Path, outputs: &BTreeMap<String, String>, diffs: &m
         }
         Err(e) => diffs.push(format!("{}: cannot read: {e}", path.display())),
     }
+}
+
+/// Checks the ledger's chain and that it records this manifest.
+fn check_ledger(
+    dir: &Path,
+    named: Option<&str>,
+    manifest_path: &Path,
+    diffs: &mut Vec<String>,
+    notes: &mut Vec<String>,
+) -> Result<()> {
+    let (entries, problems) = crate::io::ledger::read(dir)?;
+    diffs.extend(problems);
+    let Some(file) = named else {
+        notes.push("drawn before svcaudit kept a ledger: no ledger to check".into());
+        return Ok(());
+    };
+    if entries.is_empty() {
+        diffs.push(format!(
+            "{file}: missing or empty, but the manifest says the draw was recorded there"
+        ));
+        return Ok(());
+    }
+    let bytes =
+        std::fs::read(manifest_path).map_err(|e| Error::io(manifest_path, "read", &e))?;
+    let h = sha256_hex(&bytes);
+    match entries
+        .iter()
+        .find(|e| e.action.starts_with("sample") && e.manifest_sha256.as_deref() == Some(&h))
+    {
+        None => diffs.push(format!(
+            "manifest.json: no line of {file} records it (SHA-256 {h}): the draw was changed or replaced outside svcaudit"
+        )),
+        Some(e) => {
+            let draws = entries.iter().filter(|e| e.action.starts_with("sample")).count();
+            notes.push(format!(
+                "{file}: {} lines, chain intact; {draws} draws recorded in this folder, this one on line {}",
+                entries.len(),
+                e.seq
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Appends this verification and its result to the ledger.
+fn record(lock: Option<&crate::io::commit::Lock>, diffs: &[String]) -> Result<()> {
+    let Some(l) = lock else { return Ok(()) };
+    let mut e = crate::io::ledger::entry("verify");
+    e.result = Some(if diffs.is_empty() { "verified" } else { "NOT verified" }.into());
+    let line = crate::io::ledger::next_line(l.dir(), e)?;
+    crate::io::commit::commit(l, &[], Some(line))
 }
 
 /// Prints "verified" with `what` and the notes, or fails listing every difference.
@@ -244,7 +304,11 @@ fn manifest_kind(path: &std::path::Path) -> Result<String> {
         .to_string())
 }
 
-fn verify_customers(a: &VerifyArgs, manifest_path: &std::path::Path) -> Result<()> {
+fn verify_customers(
+    a: &VerifyArgs,
+    manifest_path: &std::path::Path,
+    lock: Option<&crate::io::commit::Lock>,
+) -> Result<()> {
     use crate::commands::customers::{CustomerManifest, outlets_dir, render, run_draw};
     let m: CustomerManifest = read_json(manifest_path, "a svcaudit customer manifest")?;
     if m.algorithm != ALGORITHM || m.format != crate::io::manifest::FORMAT {
@@ -314,6 +378,8 @@ fn verify_customers(a: &VerifyArgs, manifest_path: &std::path::Path) -> Result<(
         }
     }
     check_justification(&a.dir, &m.outputs, &mut diffs);
+    check_ledger(&a.dir, m.ledger.as_deref(), manifest_path, &mut diffs, &mut notes)?;
+    record(lock, &diffs)?;
     conclude(
         &a.dir,
         diffs,

@@ -53,6 +53,9 @@ pub struct Manifest {
     pub counts: Counts,
     /// Output file name → SHA-256 of its bytes.
     pub outputs: BTreeMap<String, String>,
+    /// The ledger that records this draw (absent in draws made before there was one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ledger: Option<String>,
     /// The command as given, for the record (not compared by verify).
     pub command: String,
 }

@@ -1,6 +1,8 @@
 //! The only part of the crate that touches files: readers, writers and the manifest.
 
+pub mod commit;
 pub mod frame;
+pub mod ledger;
 pub mod lists;
 pub mod manifest;
 pub mod output;

@@ -406,6 +406,11 @@ fn draw_example(out: &std::path::Path) {
 fn files(dir: &std::path::Path) -> BTreeMap<String, Vec<u8>> {
     let mut m = BTreeMap::new();
     for e in walk(dir) {
+        // The ledger records when each run happened; the lock file is empty.
+        let name = e.file_name().unwrap().to_string_lossy().to_string();
+        if name == "ledger.jsonl" || name.starts_with('.') {
+            continue;
+        }
         m.insert(
             e.strip_prefix(dir).unwrap().to_string_lossy().to_string(),
             std::fs::read(&e).unwrap(),
