@@ -7,9 +7,9 @@ use crate::cli::OutletArgs;
 use crate::draw::{Draw, OutletParams, draw_outlets};
 use crate::error::{Error, Result};
 use crate::io::frame::{DEFAULT_CLOSED, Frame, OUTLET_ID_ALIASES};
+use crate::io::ledger;
 use crate::io::lists;
 use crate::io::manifest::{FORMAT, FrameInfo, Manifest};
-use crate::io::ledger;
 use crate::io::output::{relative_path, sample_csv};
 use crate::io::table::{ReadOptions, read_table};
 use crate::prn::ALGORITHM;
@@ -107,7 +107,10 @@ fn outlets_locked(
         command: command_line(),
     };
     let mut just = justification::render(&manifest, &d.frame, &d.draw);
-    just.push_str(&format!("\n{}", ledger::history_markdown(&ledger::history(&a.out)?)));
+    just.push_str(&format!(
+        "\n{}",
+        ledger::history_markdown(&ledger::history(&a.out)?)
+    ));
     manifest
         .outputs
         .insert("sample.csv".into(), sha256_hex(&d.sample_csv));

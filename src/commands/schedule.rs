@@ -162,10 +162,8 @@ pub fn run(a: ScheduleArgs) -> Result<()> {
     files.push(("unplanned.csv", schedule::render::unplanned_csv(&plan)));
     files.push(("plan.md", r.into_bytes()));
     let cals = schedule::render::calendars(&input, &plan, stamp);
-    let mut all: Vec<(String, Vec<u8>)> = files
-        .into_iter()
-        .map(|(n, b)| (n.to_string(), b))
-        .collect();
+    let mut all: Vec<(String, Vec<u8>)> =
+        files.into_iter().map(|(n, b)| (n.to_string(), b)).collect();
     for (person, text) in &cals {
         all.push((
             format!("calendars/{}.ics", safe_file_name(person)),
@@ -178,10 +176,8 @@ pub fn run(a: ScheduleArgs) -> Result<()> {
         "schedule"
     };
     crate::io::commit::with_lock(&a.out, |lock| {
-        let line = crate::io::ledger::next_line(
-            &a.out,
-            super::sample::draw_entry(action, &seed, &all),
-        )?;
+        let line =
+            crate::io::ledger::next_line(&a.out, super::sample::draw_entry(action, &seed, &all))?;
         crate::io::commit::commit(lock, &all, Some(line))?;
         // Calendars of people without a task in this plan must not linger from a former one.
         let keep: BTreeSet<&str> = all.iter().map(|(n, _)| n.as_str()).collect();

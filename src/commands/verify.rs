@@ -72,7 +72,13 @@ pub fn run(a: VerifyArgs) -> Result<()> {
         }
     }
     check_justification(&a.dir, &m.outputs, &mut diffs);
-    check_ledger(&a.dir, m.ledger.as_deref(), &manifest_path, &mut diffs, &mut notes)?;
+    check_ledger(
+        &a.dir,
+        m.ledger.as_deref(),
+        &manifest_path,
+        &mut diffs,
+        &mut notes,
+    )?;
     record(_lock.as_ref(), &diffs)?;
     let c = &d.draw.counts;
     conclude(
@@ -174,8 +180,7 @@ fn check_ledger(
         ));
         return Ok(());
     }
-    let bytes =
-        std::fs::read(manifest_path).map_err(|e| Error::io(manifest_path, "read", &e))?;
+    let bytes = std::fs::read(manifest_path).map_err(|e| Error::io(manifest_path, "read", &e))?;
     let h = sha256_hex(&bytes);
     match entries
         .iter()
@@ -200,7 +205,14 @@ fn check_ledger(
 fn record(lock: Option<&crate::io::commit::Lock>, diffs: &[String]) -> Result<()> {
     let Some(l) = lock else { return Ok(()) };
     let mut e = crate::io::ledger::entry("verify");
-    e.result = Some(if diffs.is_empty() { "verified" } else { "NOT verified" }.into());
+    e.result = Some(
+        if diffs.is_empty() {
+            "verified"
+        } else {
+            "NOT verified"
+        }
+        .into(),
+    );
     let line = crate::io::ledger::next_line(l.dir(), e)?;
     crate::io::commit::commit(l, &[], Some(line))
 }
@@ -378,7 +390,13 @@ fn verify_customers(
         }
     }
     check_justification(&a.dir, &m.outputs, &mut diffs);
-    check_ledger(&a.dir, m.ledger.as_deref(), manifest_path, &mut diffs, &mut notes)?;
+    check_ledger(
+        &a.dir,
+        m.ledger.as_deref(),
+        manifest_path,
+        &mut diffs,
+        &mut notes,
+    )?;
     record(lock, &diffs)?;
     conclude(
         &a.dir,

@@ -84,6 +84,7 @@ fn recover(l: &Lock) -> Result<()> {
                 if t.exists() {
                     std::fs::rename(&t, &g).map_err(|e| Error::io(&g, "finish writing", &e))?;
                 }
+                test_pause();
             }
             if let Some(line) = &j.ledger
                 && !ledger::ends_with(dir, line)
@@ -110,6 +111,17 @@ fn recover(l: &Lock) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `SVCAUDIT_TEST_COMMIT_PAUSE_MS`: a pause after each step of a commit, so that the crash
+/// test can kill a run in the middle of one. Never set in normal use.
+fn test_pause() {
+    if let Some(ms) = std::env::var("SVCAUDIT_TEST_COMMIT_PAUSE_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
 }
 
 fn sync_dir(dir: &Path) {
@@ -142,6 +154,7 @@ pub fn commit(l: &Lock, files: &[(String, Vec<u8>)], ledger_line: Option<String>
             .and_then(|_| f.sync_all())
             .map_err(|e| Error::io(&tmp, "write", &e))?;
         renames.push((tmp_name, name.clone()));
+        test_pause();
     }
     let journal = serde_json::to_vec(&Journal {
         renames,

@@ -151,7 +151,10 @@ pub fn history_markdown(earlier: &[Entry]) -> String {
     let mut s = format!(
         "## 抽样记录 Draw record\n\nThis draw is recorded in `{FILE}` of this folder, each line chained to the one before by its SHA-256 (`svcaudit verify` checks the chain). "
     );
-    let draws: Vec<&Entry> = earlier.iter().filter(|e| e.action.starts_with("sample")).collect();
+    let draws: Vec<&Entry> = earlier
+        .iter()
+        .filter(|e| e.action.starts_with("sample"))
+        .collect();
     if draws.is_empty() {
         s.push_str("It is the first draw recorded in this folder.\n");
         return s;

@@ -12,4 +12,5 @@ mod prn_vectors;
 mod props;
 mod schedule;
 mod stats;
+mod trust;
 mod verify;
