@@ -259,7 +259,7 @@ fn column(t: &RawTable, aliases: &[&str], what: &str) -> Result<usize> {
             "{}:1: no {what} column (looked for {}); the header has: {}",
             t.name(),
             aliases.join(", "),
-            t.header.join(", ")
+            crate::io::limits::list_columns(&t.header)
         ))
     })
 }

@@ -29,6 +29,7 @@ use super::ids::{self, ChunkIds, FileOrder, IdWatch, Layout};
 use super::parts::Partitions;
 use super::specials::Specials;
 use crate::error::{Error, Problems, Result};
+use crate::io::limits::{self, MAX_FIELD, MAX_RECORD};
 use crate::io::table::{self, Format, RawTable, ReadOptions};
 use crate::prn::encode_id;
 use crate::seed::hex;
@@ -213,7 +214,8 @@ pub fn scan(
     if read.sheet.is_none()
         && let Some(head) = stream_candidate(path)?
     {
-        let enc = super::transcode::encoding_of(&head, read)?;
+        let enc = super::transcode::encoding_of(path, &head, read)?;
+        let utf8_head = crate::io::limits::looks_utf8(&head);
         let streamed = match enc {
             None => stream_csv(path, path, head, chooser, dir, progress)?,
             Some(e) => return stream_transcoded(path, e, chooser, dir, progress),
@@ -223,6 +225,12 @@ pub fn scan(
             // Not UTF-8 after all, further into the file than the first block: GB18030,
             // unless the user said UTF-8.
             Streamed::NotUtf8(d, line) => {
+                if utf8_head && read.encoding.is_none() {
+                    return Err(Error::data(format!(
+                        "{}:{line}: not UTF-8, although the lines before it are: the file mixes encodings\nhint: open it in Excel and save it again as CSV UTF-8, or fix the rows from this line on",
+                        table::display_name(path)
+                    )));
+                }
                 if read.encoding.is_some() {
                     return Err(Error::data(format!(
                         "{}:{line}: the file is not valid UTF-8 text\nhint: save it as CSV UTF-8 (or pass --encoding with its real encoding, e.g. --encoding gbk)",
@@ -355,6 +363,8 @@ struct Worker {
     counts: RowCounts,
     flags: Vec<Flag>,
     width_errors: Vec<(u64, String)>,
+    /// Rows no applicant file should have (NUL bytes, unclosed quotes, huge cells).
+    hostile: Vec<(u64, String)>,
     width_total: usize,
     outlets: OutletIndex,
     outlet_names: Vec<String>,
@@ -416,6 +426,7 @@ impl Worker {
             counts: RowCounts::default(),
             flags: Vec::new(),
             width_errors: Vec::new(),
+            hostile: Vec::new(),
             width_total: 0,
             outlets: OutletIndex::default(),
             outlet_names: Vec::new(),
@@ -857,6 +868,13 @@ fn stream_csv(
     while header.last().is_some_and(|c| c.is_empty()) {
         header.pop();
     }
+    if header.len() > limits::MAX_COLUMNS {
+        return Err(Error::data(format!(
+            "{name}:{line}: a header of {} columns; svcaudit reads at most {}\nhint: export only the columns the audit needs",
+            header.len(),
+            limits::MAX_COLUMNS
+        )));
+    }
     let header_table = RawTable {
         path: origin.to_path_buf(),
         format: Format::Csv,
@@ -971,6 +989,19 @@ fn stream_csv(
         for w in &mut ws {
             w.finish()?;
         }
+        // NUL bytes, unclosed quotes and huge cells stop the draw first.
+        let mut hostile: Vec<(u64, String)> = ws
+            .iter_mut()
+            .flat_map(|w| std::mem::take(&mut w.hostile))
+            .collect();
+        hostile.sort();
+        let mut bad = Problems::new();
+        for (_, m) in hostile {
+            bad.push(m);
+        }
+        bad.into_result(
+            "open the file in Excel and save it as CSV UTF-8; close or double (\"\") stray quotes; svcaudit reads cells of at most 1 MiB",
+        )?;
         // Wrong field counts: list them in line order.
         let mut all: Vec<(u64, String)> = Vec::new();
         let mut total = 0usize;
@@ -1147,7 +1178,10 @@ fn read_chunks(
             match last_boundary(&buf) {
                 Some(c) => c,
                 None => {
-                    // One record longer than a block: read on.
+                    // One record longer than a block: read on, up to the limit.
+                    if buf.len() > MAX_RECORD + block {
+                        return Err(record_too_long(path, out.line));
+                    }
                     carry = buf;
                     continue;
                 }
@@ -1162,6 +1196,14 @@ fn read_chunks(
         }
     }
     Ok(out.hasher)
+}
+
+fn record_too_long(path: &Path, line: u64) -> Error {
+    Error::data(format!(
+        "{}:{line}: a record longer than {} MiB starts here\nhint: check for an unbalanced quote (\") on this line",
+        table::display_name(path),
+        MAX_RECORD >> 20
+    ))
 }
 
 /// Hands whole-record blocks to the workers in file order, each with the raw hash state
@@ -1232,7 +1274,10 @@ fn map_chunks(
             match last_boundary(&map[skip..]) {
                 Some(c) => c,
                 None => {
-                    // One record longer than a block: map more.
+                    // One record longer than a block: map more, up to the limit.
+                    if want as usize > MAX_RECORD {
+                        return Err(record_too_long(path, out.line));
+                    }
                     want *= 2;
                     continue;
                 }
@@ -1268,6 +1313,16 @@ fn work(
             let line = chunk.line + memchr::memchr_iter(b'\n', upto).count() as u64;
             let _ = tx.send(WorkerMsg::NotUtf8 { line });
             continue;
+        }
+        if let Some(at) = memchr::memchr(0, &chunk.data) {
+            let line = chunk.line + memchr::memchr_iter(b'\n', &chunk.data[..at]).count() as u64;
+            wk.hostile.push((
+                line,
+                format!(
+                    "{}:{line}: a NUL byte: this is binary data, or text in another encoding (UTF-16?)",
+                    wk.name
+                ),
+            ));
         }
         // Fingerprints are written only once the ids are known not to rise through the file.
         wk.ids.begin(
@@ -1375,11 +1430,31 @@ fn parse_chunk(wk: &mut Worker, rules: &Rules, delimiter: u8, chunk: &Chunk) -> 
             } else if let Some(c) = canon.as_mut() {
                 write_canonical(c, &cells, b',');
             }
+            if rec_end - start > MAX_FIELD {
+                long_cell(wk, line, &cells);
+            }
             check_row(wk, rules, line, chunk.offset + start as u64, &mut cells);
         } else {
             // Quoted fields, possibly over several lines.
             let (vals, used) = split_record(&data[pos..], delimiter);
             rec_end = pos + used;
+            // Chunks end outside quotes, so only the file's last record can leave one open.
+            if rec_end == data.len()
+                && let Some(at) = limits::unclosed_quote(&data[pos..], delimiter, true)
+            {
+                let l = line + memchr::memchr_iter(b'\n', &data[pos..pos + at]).count() as u64;
+                wk.hostile.push((
+                    l,
+                    format!(
+                        "{}:{l}: a quote (\") opens a cell here and is never closed, so every row after it would be read as part of that cell",
+                        wk.name
+                    ),
+                ));
+            }
+            if rec_end - start > MAX_FIELD {
+                let cells: Vec<&str> = vals.iter().map(String::as_str).collect();
+                long_cell(wk, line, &cells);
+            }
             sc.seek(rec_end);
             lines_used = memchr::memchr_iter(b'\n', &data[pos..rec_end])
                 .count()
@@ -1407,6 +1482,21 @@ fn parse_chunk(wk: &mut Worker, rules: &Rules, delimiter: u8, chunk: &Chunk) -> 
     }
     wk.masks = sc.into_buffer();
     canon
+}
+
+/// Notes a cell longer than [`MAX_FIELD`] in the record on `line`.
+fn long_cell(wk: &mut Worker, line: u64, cells: &[&str]) {
+    if let Some(i) = cells.iter().position(|c| c.len() > MAX_FIELD) {
+        wk.hostile.push((
+            line,
+            format!(
+                "{}:{line}:{}: a cell of {} bytes; svcaudit reads cells of at most 1 MiB",
+                wk.name,
+                i + 1,
+                cells[i].len()
+            ),
+        ));
+    }
 }
 
 /// Checks the field count (extra empty trailing cells, as Excel writes them, are dropped)

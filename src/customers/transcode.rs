@@ -20,7 +20,11 @@ const BLOCK: usize = 1 << 20;
 /// The encoding a non-UTF-8 frame is read in, as [`table::decode`] chooses it: a forced
 /// `--encoding`, else a BOM, else GB18030 (a superset of GBK and GB2312). `None` when the
 /// file is UTF-8 (or its encoding cannot be told before reading it: then UTF-8 is tried).
-pub fn encoding_of(head: &[u8], read: &ReadOptions) -> Result<Option<&'static Encoding>> {
+pub fn encoding_of(
+    path: &Path,
+    head: &[u8],
+    read: &ReadOptions,
+) -> Result<Option<&'static Encoding>> {
     if let Some(l) = &read.encoding {
         let enc = Encoding::for_label(l.trim().as_bytes()).ok_or_else(|| {
             Error::usage(format!(
@@ -32,14 +36,19 @@ pub fn encoding_of(head: &[u8], read: &ReadOptions) -> Result<Option<&'static En
     match Encoding::for_bom(head) {
         Some((enc, _)) if enc != encoding_rs::UTF_8 => Ok(Some(enc)),
         Some(_) => Ok(None),
-        None => {
-            let utf8 = match std::str::from_utf8(head) {
-                Ok(_) => true,
-                // A character cut at the end of the sample is fine.
-                Err(e) => e.error_len().is_none(),
-            };
-            Ok((!utf8).then_some(encoding_rs::GB18030))
-        }
+        None => match std::str::from_utf8(head) {
+            Ok(_) => Ok(None),
+            // A character cut at the end of the sample is fine.
+            Err(e) if e.error_len().is_none() => Ok(None),
+            Err(e) if crate::io::limits::looks_utf8(&head[..e.valid_up_to()]) => {
+                Err(Error::data(format!(
+                    "{}:{}: not UTF-8, although the lines before it are: the file mixes encodings\nhint: open it in Excel and save it again as CSV UTF-8, or fix the rows from this line on",
+                    table::display_name(path),
+                    crate::io::limits::line_of(head, e.valid_up_to())
+                )))
+            }
+            Err(_) => Ok(Some(encoding_rs::GB18030)),
+        },
     }
 }
 

@@ -153,7 +153,7 @@ pub fn find_column(
             None => Err(Error::data(format!(
                 "{}:1: {flag} `{req}`: no such column; the header has: {}",
                 table.name(),
-                header.join(", ")
+                crate::io::limits::list_columns(header)
             ))),
         };
     }
@@ -169,7 +169,7 @@ pub fn find_column(
         "{}:1: no column for {what}; looked for {}; the header has: {}\nhint: name the column with {flag}",
         table.name(),
         aliases.join(", "),
-        header.join(", ")
+        crate::io::limits::list_columns(header)
     )))
 }
 

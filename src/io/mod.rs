@@ -3,6 +3,7 @@
 pub mod commit;
 pub mod frame;
 pub mod ledger;
+pub mod limits;
 pub mod lists;
 pub mod manifest;
 pub mod output;

@@ -9,6 +9,8 @@
 use std::path::{Path, PathBuf};
 
 use encoding_rs::Encoding;
+
+use super::limits;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Problems, Result};
@@ -111,13 +113,21 @@ pub fn decode(path: &Path, bytes: &[u8], label: Option<&str>) -> Result<(String,
     let enc = match (forced, bom_enc) {
         (Some(f), _) => f,
         (None, Some(b)) => b,
-        (None, None) => {
-            if std::str::from_utf8(bytes).is_ok() {
-                encoding_rs::UTF_8
-            } else {
+        (None, None) => match std::str::from_utf8(bytes) {
+            Ok(_) => encoding_rs::UTF_8,
+            Err(e) => {
+                // UTF-8 Chinese before the first invalid byte: the file mixes encodings
+                // (rows pasted from a GBK file into a UTF-8 one); reading it all as GBK would
+                // garble the first part.
+                if limits::looks_utf8(&bytes[..e.valid_up_to()]) {
+                    return Err(Error::data(format!(
+                        "{name}:{}: not UTF-8, although the lines before it are: the file mixes encodings\nhint: open it in Excel and save it again as CSV UTF-8, or fix the rows from this line on",
+                        crate::io::limits::line_of(bytes, e.valid_up_to())
+                    )));
+                }
                 encoding_rs::GB18030
             }
-        }
+        },
     };
     let body = if bom_enc == Some(enc) {
         &bytes[bom_len..]
@@ -138,6 +148,26 @@ pub fn decode(path: &Path, bytes: &[u8], label: Option<&str>) -> Result<(String,
         )));
     }
     Ok((text.into_owned(), enc.name().to_string(), bom_len > 0))
+}
+
+/// Refuses bytes no list should hold: a NUL byte (binary data, or UTF-16 read as something
+/// else) and a quote that opens a cell and never closes (it would swallow every row after
+/// it). `after_spaces`: whether a quote after white space opens a cell (the streaming
+/// reader's rule).
+pub fn check_hostile(name: &str, data: &[u8], delimiter: u8, after_spaces: bool) -> Result<()> {
+    if let Some(at) = memchr::memchr(0, data) {
+        return Err(Error::data(format!(
+            "{name}:{}: a NUL byte: this is binary data, or text in another encoding (UTF-16?)\nhint: open the file in Excel and save it as CSV UTF-8",
+            limits::line_of(data, at)
+        )));
+    }
+    if let Some(at) = limits::unclosed_quote(data, delimiter, after_spaces) {
+        return Err(Error::data(format!(
+            "{name}:{}: a quote (\") opens a cell here and is never closed, so every row after it would be read as part of that cell\nhint: close the quote, or double it (\"\") if it belongs to the text",
+            limits::line_of(data, at)
+        )));
+    }
+    Ok(())
 }
 
 /// Picks the delimiter that occurs most often in the first line outside quotes
@@ -172,6 +202,7 @@ fn parse_csv(
 ) -> Result<RawTable> {
     let name = display_name(path);
     let delim = sniff_delimiter(text);
+    check_hostile(&name, text.as_bytes(), delim, false)?;
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -202,6 +233,20 @@ fn parse_csv(
             }
         }
         let line = record.position().map(|p| line_of(p.byte())).unwrap_or(0);
+        if record.len() > limits::MAX_COLUMNS {
+            return Err(Error::data(format!(
+                "{name}:{line}: {} fields; svcaudit reads at most {} columns\nhint: export only the columns the audit needs",
+                record.len(),
+                limits::MAX_COLUMNS
+            )));
+        }
+        if let Some(i) = record.iter().position(|c| c.len() > limits::MAX_FIELD) {
+            return Err(Error::data(format!(
+                "{name}:{line}:{}: a cell of {} bytes; svcaudit reads cells of at most 1 MiB\nhint: check for an unbalanced quote (\") before it, or remove the long text",
+                i + 1,
+                record[i].len()
+            )));
+        }
         rows.push(line, record.iter().map(|c| c.trim().to_string()).collect());
     }
     let Some((header, rows, blank_rows)) = rows.finish(
@@ -293,6 +338,14 @@ impl RowCollector {
                 // Trailing empty header cells beyond the last named column are not columns.
                 while cells.last().is_some_and(|c| c.is_empty()) {
                     cells.pop();
+                }
+                if cells.len() > limits::MAX_COLUMNS {
+                    self.problems.push(format!(
+                        "{}:{line}: a header of {} columns; svcaudit reads at most {}",
+                        self.name,
+                        cells.len(),
+                        limits::MAX_COLUMNS
+                    ));
                 }
                 self.header = Some(clean_header(cells));
             }

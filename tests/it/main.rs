@@ -5,6 +5,7 @@
 
 mod cli_errors;
 mod common;
+mod corpus;
 mod customers;
 mod golden;
 mod invariance;
