@@ -7,6 +7,7 @@ mod cli_errors;
 mod common;
 mod corpus;
 mod customers;
+mod fuzz;
 mod golden;
 mod invariance;
 mod prn_vectors;
