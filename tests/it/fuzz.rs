@@ -268,3 +268,40 @@ fn fuzz_field_parsers() {
         }
     });
 }
+
+#[test]
+fn fuzz_ledger_and_manifest_readers() {
+    // A reviewer's folder may hold crafted files: the ledger and manifest readers must give
+    // an error or a value, never a panic.
+    let t = tempfile::tempdir().unwrap();
+    let (code, _, err) = crate::common::run_in(
+        t.path(),
+        &[
+            "sample",
+            "outlets",
+            root().join("data/example/outlets.csv").to_str().unwrap(),
+            "--seed",
+            "1",
+            "--out",
+            "d",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let d = t.path().join("d");
+    let seeds = vec![
+        std::fs::read(d.join("ledger.jsonl")).unwrap(),
+        std::fs::read(d.join("manifest.json")).unwrap(),
+    ];
+    let scratch = t.path().join("s");
+    std::fs::create_dir_all(&scratch).unwrap();
+    fuzz("ledger-manifest", &seeds, |b| {
+        std::fs::write(scratch.join("ledger.jsonl"), b).unwrap();
+        let _ = svcaudit::io::ledger::read(&scratch);
+        std::fs::write(scratch.join("manifest.json"), b).unwrap();
+        let _ = svcaudit::io::manifest::Manifest::load(&scratch.join("manifest.json"));
+        let _ = svcaudit::io::manifest::read_json::<svcaudit::commands::customers::CustomerManifest>(
+            &scratch.join("manifest.json"),
+            "a manifest",
+        );
+    });
+}
