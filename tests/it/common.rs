@@ -62,3 +62,31 @@ pub fn assert_golden(name: &str, actual: &str) {
         );
     }
 }
+
+/// Customer draw parameters: `m` per outlet and `reserve` reserves, every other option at its
+/// default (no window, no types, columns found by name).
+pub fn per_outlet_params(m: u64, reserve: u64) -> svcaudit::customers::CustomerParams {
+    svcaudit::customers::CustomerParams {
+        outlets: None,
+        outlet_sample_sha256: None,
+        per_outlet: Some(m),
+        n: None,
+        confidence: 0.95,
+        margin: 0.05,
+        p: 0.5,
+        response_rate: 1.0,
+        reserve,
+        allocation: "proportional".into(),
+        min_per_outlet: 1,
+        since: None,
+        until: None,
+        service_types: vec![],
+        id_col: None,
+        outlet_col: None,
+        date_col: None,
+        phone_col: None,
+        person_key: None,
+        type_col: None,
+        name_col: None,
+    }
+}

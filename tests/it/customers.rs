@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use crate::common::{assert_golden, root, run_in, svcaudit};
-use svcaudit::customers::{CustomerParams, draw_customers};
+use svcaudit::customers::draw_customers;
 use svcaudit::io::table::ReadOptions;
 use svcaudit::model::Role;
 use svcaudit::seed::Seed;
@@ -505,29 +505,7 @@ fn selection_frequencies_match_inclusion_probabilities() {
     let rows = records(60, 4, 2);
     let path = t.path().join("a.csv");
     write(&path, &rows);
-    let params = CustomerParams {
-        outlets: None,
-        outlet_sample_sha256: None,
-        per_outlet: Some(3),
-        n: None,
-        confidence: 0.95,
-        margin: 0.05,
-        p: 0.5,
-        response_rate: 1.0,
-        reserve: 0,
-        allocation: "proportional".into(),
-        min_per_outlet: 1,
-        since: None,
-        until: None,
-        service_types: vec![],
-        id_col: None,
-        outlet_col: None,
-        date_col: None,
-        phone_col: None,
-        person_key: None,
-        type_col: None,
-        name_col: None,
-    };
+    let params = crate::common::per_outlet_params(3, 0);
     let seeds = 600;
     let mut hits: HashMap<String, u32> = HashMap::new();
     let mut pi: HashMap<String, f64> = HashMap::new();

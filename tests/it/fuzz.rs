@@ -12,7 +12,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use svcaudit::customers::{CustomerParams, draw_customers};
+use svcaudit::customers::draw_customers;
 use svcaudit::io::table::{ReadOptions, read_table_bytes};
 use svcaudit::seed::Seed;
 
@@ -183,29 +183,7 @@ fn fuzz_xlsx_reader() {
 #[test]
 fn fuzz_customer_reader() {
     let t = tempfile::tempdir().unwrap();
-    let params = CustomerParams {
-        outlets: None,
-        outlet_sample_sha256: None,
-        per_outlet: Some(2),
-        n: None,
-        confidence: 0.95,
-        margin: 0.05,
-        p: 0.5,
-        response_rate: 1.0,
-        reserve: 1,
-        allocation: "proportional".into(),
-        min_per_outlet: 1,
-        since: None,
-        until: None,
-        service_types: vec![],
-        id_col: None,
-        outlet_col: None,
-        date_col: None,
-        phone_col: None,
-        person_key: None,
-        type_col: None,
-        name_col: None,
-    };
+    let params = crate::common::per_outlet_params(2, 1);
     let seed = Seed::parse("1").unwrap();
     let mut seeds = corpus();
     let example = std::fs::read(root().join("data/example/customers.csv")).unwrap();
