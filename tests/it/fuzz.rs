@@ -283,3 +283,75 @@ fn fuzz_ledger_and_manifest_readers() {
         );
     });
 }
+
+#[test]
+fn fuzz_xlsx_cells() {
+    // Structured: valid workbooks whose cells are random strings, numbers, dates, formulas
+    // and blanks (the byte mutations above mostly stop at the zip layer). Whatever the cells,
+    // the reader returns rows of the header's width or an error.
+    let cells: Vec<Vec<u8>> = corpus();
+    let deadline = Instant::now() + Duration::from_secs(seconds());
+    let mut rng = Rng(0xD1B5_4A32_D192_ED03);
+    let mut n = 0u64;
+    while Instant::now() < deadline {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        let (rows, cols) = (1 + rng.below(30) as u32, 1 + rng.below(12) as u16);
+        for r in 0..rows {
+            for c in 0..cols {
+                let pick = rng.below(8);
+                let text = {
+                    let seed = &cells[rng.below(cells.len())];
+                    let m = mutate(&mut rng, &seed[..seed.len().min(64)]);
+                    String::from_utf8_lossy(&m)
+                        .chars()
+                        .filter(|ch| !ch.is_control())
+                        .take(200)
+                        .collect::<String>()
+                };
+                let written = match pick {
+                    0 => ws
+                        .write_number(r, c, (rng.next() as i64 as f64) / 1e3)
+                        .map(|_| ()),
+                    1 => ws
+                        .write_number(r, c, 40000.0 + rng.below(20000) as f64)
+                        .map(|_| ()),
+                    2 => ws
+                        .write_formula(
+                            r,
+                            c,
+                            rust_xlsxwriter::Formula::new("=1+1").set_result(text.clone()),
+                        )
+                        .map(|_| ()),
+                    3 => Ok(()),
+                    4 => ws.write_boolean(r, c, rng.below(2) == 0).map(|_| ()),
+                    _ => ws.write_string(r, c, &text).map(|_| ()),
+                };
+                let _ = written;
+            }
+        }
+        let Ok(bytes) = wb.save_to_buffer() else {
+            continue;
+        };
+        let r = catch_unwind(AssertUnwindSafe(|| {
+            if let Ok(t) = read_table_bytes(Path::new("f.xlsx"), &bytes, &ReadOptions::default()) {
+                for row in &t.rows {
+                    assert_eq!(row.cells.len(), t.header.len(), "line {}", row.line);
+                }
+            }
+        }));
+        if r.is_err() {
+            let dir = root().join("fuzz/artifacts");
+            let _ = std::fs::create_dir_all(&dir);
+            let _ = std::fs::write(dir.join(format!("xlsx-cells-{n}.xlsx")), &bytes);
+            panic!(
+                "fuzz target xlsx-cells: panic on iteration {n}; workbook saved under fuzz/artifacts"
+            );
+        }
+        n += 1;
+    }
+    eprintln!(
+        "fuzz xlsx-cells: {n} workbooks in {} s, no panic",
+        seconds()
+    );
+}
