@@ -20,6 +20,9 @@ pub fn run(a: VerifyArgs) -> Result<()> {
         None
     };
     let manifest_path = a.dir.join("manifest.json");
+    if !manifest_path.exists() && a.dir.join("plan.md").exists() {
+        return verify_plan(&a.dir, _lock.as_ref());
+    }
     if manifest_kind(&manifest_path)? == "customers" {
         return verify_customers(&a, &manifest_path, _lock.as_ref());
     }
@@ -199,6 +202,54 @@ fn check_ledger(
         }
     }
     Ok(())
+}
+
+/// A plan folder (`svcaudit schedule`): the ledger's chain, and every file of the last plan
+/// recorded in it unchanged since. (A plan is re-made, not re-derived: its inputs include
+/// the team's own files.)
+fn verify_plan(dir: &Path, lock: Option<&crate::io::commit::Lock>) -> Result<()> {
+    let (entries, problems) = crate::io::ledger::read(dir)?;
+    let mut diffs: Vec<String> = problems;
+    let mut notes = Vec::new();
+    match entries
+        .iter()
+        .rev()
+        .find(|e| e.action.starts_with("schedule"))
+    {
+        None => diffs.push(format!(
+            "{}: no plan is recorded in it",
+            crate::io::ledger::FILE
+        )),
+        Some(e) => {
+            for (name, want) in &e.outputs {
+                let p = dir.join(name);
+                match std::fs::read(&p) {
+                    Ok(b) if &sha256_hex(&b) == want => {}
+                    Ok(_) => diffs.push(format!("{name}: changed since the plan was made")),
+                    Err(err) => diffs.push(format!("{name}: cannot read: {err}")),
+                }
+            }
+            notes.push(format!(
+                "{}: {} lines, chain intact; the plan of line {} ({})",
+                crate::io::ledger::FILE,
+                entries.len(),
+                e.seq,
+                e.at
+            ));
+        }
+    }
+    record(lock, &diffs)?;
+    let n = entries
+        .iter()
+        .rev()
+        .find(|e| e.action.starts_with("schedule"))
+        .map_or(0, |e| e.outputs.len());
+    conclude(
+        dir,
+        diffs,
+        notes,
+        format!("{n} files of the plan unchanged since it was made"),
+    )
 }
 
 /// Appends this verification and its result to the ledger.

@@ -529,6 +529,22 @@ fn example_plan_is_reproducible_discreet_and_opens_as_calendars() {
         !second.is_empty() && first.is_disjoint(&second),
         "{first:?} {second:?}"
     );
+    // verify on a plan folder: the ledger's chain and every file of the recorded plan.
+    let p3 = t.path().join("p3");
+    let (code, out, err) = run_in(&root(), &["verify", p3.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    let v = std::fs::read_to_string(p3.join("visits.csv")).unwrap();
+    std::fs::write(
+        p3.join("visits.csv"),
+        v.replacen(",morning,", ",afternoon,", 1),
+    )
+    .unwrap();
+    let (code, _, err) = run_in(&root(), &["verify", p3.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("visits.csv: changed since the plan was made"),
+        "{err}"
+    );
 }
 
 #[test]
