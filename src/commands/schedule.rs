@@ -253,19 +253,22 @@ fn table(path: &Path) -> Result<RawTable> {
     read_table(path, &ReadOptions::default())
 }
 
+/// A required column, found by any of its names. (The schedule's files have no column
+/// flags: the hint is to rename the column.)
 fn column(t: &RawTable, aliases: &[&str], what: &str) -> Result<usize> {
-    find_column(t, None, aliases, "--", what)?.ok_or_else(|| {
+    optional(t, aliases).ok_or_else(|| {
         Error::data(format!(
-            "{}:1: no {what} column (looked for {}); the header has: {}",
+            "{}:1: no {what} column (looked for {}); the header has: {}\nhint: name the column {} in the file's first line",
             t.name(),
             aliases.join(", "),
-            crate::io::limits::list_columns(&t.header)
+            crate::io::limits::list_columns(&t.header),
+            aliases[0]
         ))
     })
 }
 
 fn optional(t: &RawTable, aliases: &[&str]) -> Option<usize> {
-    find_column(t, None, aliases, "--", "").ok().flatten()
+    find_column(t, None, aliases, "", "").ok().flatten()
 }
 
 /// The outlets to visit: the selected and certainty rows of an outlet draw's sample.csv.

@@ -658,6 +658,19 @@ fn bad_team_and_calendar_rows_name_their_line_and_column() {
         err.contains("people.csv:6:1: column person_id: person id `A1` again (first on line 2)"),
         "{err}"
     );
+    // A missing column names what was looked for, and the hint fits a file without flags.
+    std::fs::write(
+        t.path().join("nocol.csv"),
+        "person_id,name,city\nA1,甲,北京\n",
+    )
+    .unwrap();
+    let (code, _, err) = run("nocol.csv", "cal.csv");
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("nocol.csv:1: no roles column (looked for roles, role, 角色)")
+            && err.contains("hint: name the column roles in the file's first line"),
+        "{err}"
+    );
     let good = "person_id,name,roles,city,per_day\nA1,甲,auditor,北京,2\n";
     std::fs::write(t.path().join("people.csv"), good).unwrap();
     let (code, _, err) = run("people.csv", "cal.csv");
