@@ -267,6 +267,11 @@ fn column(t: &RawTable, aliases: &[&str], what: &str) -> Result<usize> {
     })
 }
 
+/// `file:line:column` of a cell, for messages (`col` from 0).
+fn at(t: &RawTable, line: u64, col: usize) -> String {
+    format!("{}:{line}:{}", t.name(), col + 1)
+}
+
 fn optional(t: &RawTable, aliases: &[&str]) -> Option<usize> {
     find_column(t, None, aliases, "", "").ok().flatten()
 }
@@ -315,10 +320,8 @@ pub fn read_sheet(path: &Path) -> Result<Vec<SheetRow>> {
     {
         let Ok(k) = r.cells[order].parse::<u64>() else {
             problems.push(format!(
-                "{}:{}:{}: call_order `{}` is not a number",
-                t.name(),
-                r.line,
-                order + 1,
+                "{}: call_order `{}` is not a number",
+                at(&t, r.line, order),
                 r.cells[order]
             ));
             continue;
@@ -473,10 +476,8 @@ pub fn read_calendar(path: &Path) -> Result<Calendar> {
             .map(crate::customers::fields::date_of)
         else {
             problems.push(format!(
-                "{}:{}:{}: `{}` is not a date",
-                t.name(),
-                r.line,
-                date + 1,
+                "{}: `{}` is not a date",
+                at(&t, r.line, date),
                 r.cells[date]
             ));
             continue;
@@ -489,10 +490,8 @@ pub fn read_calendar(path: &Path) -> Result<Calendar> {
                 cal.holidays.insert(d);
             }
             None => problems.push(format!(
-                "{}:{}:{}: `{}`: write holiday (休) or workday (班, a make-up working day 调休)",
-                t.name(),
-                r.line,
-                kind + 1,
+                "{}: `{}`: write holiday (休) or workday (班, a make-up working day 调休)",
+                at(&t, r.line, kind),
                 r.cells[kind]
             )),
         }
@@ -529,10 +528,8 @@ pub fn read_kinds_file(path: &Path) -> Result<BTreeMap<String, BTreeSet<Kind>>> 
                 out.insert(r.cells[outlet].clone(), k);
             }
             Err(bad) => problems.push(format!(
-                "{}:{}:{}: unknown kind `{bad}`; use mystery, call and review",
-                t.name(),
-                r.line,
-                kinds + 1
+                "{}: unknown kind `{bad}`; use mystery, call and review",
+                at(&t, r.line, kinds)
             )),
         }
     }
@@ -555,19 +552,15 @@ pub fn read_outcomes(path: &Path, sheet: &[SheetRow]) -> Result<BTreeMap<String,
         let id = &r.cells[unit];
         if !drawn.contains(id.as_str()) {
             problems.push(format!(
-                "{}:{}:{}: customer `{id}` was never drawn (not in the call sheet)",
-                t.name(),
-                r.line,
-                unit + 1
+                "{}: customer `{id}` was never drawn (not in the call sheet)",
+                at(&t, r.line, unit)
             ));
             continue;
         }
         let Some(o) = Outcome::parse(&r.cells[outcome]) else {
             problems.push(format!(
-                "{}:{}:{}: unknown outcome `{}`; use completed, refused, wrong_number, unreachable, no_answer, busy or callback",
-                t.name(),
-                r.line,
-                outcome + 1,
+                "{}: unknown outcome `{}`; use completed, refused, wrong_number, unreachable, no_answer, busy or callback",
+                at(&t, r.line, outcome),
                 r.cells[outcome]
             ));
             continue;
@@ -578,10 +571,8 @@ pub fn read_outcomes(path: &Path, sheet: &[SheetRow]) -> Result<BTreeMap<String,
                 Ok(n) if n > 0 => n,
                 _ => {
                     problems.push(format!(
-                        "{}:{}:{}: attempt `{x}` is not a number from 1",
-                        t.name(),
-                        r.line,
-                        attempt.unwrap_or(0) + 1
+                        "{}: attempt `{x}` is not a number from 1",
+                        at(&t, r.line, attempt.unwrap_or(0))
                     ));
                     continue;
                 }

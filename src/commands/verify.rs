@@ -14,17 +14,17 @@ use crate::seed::{Seed, sha256_hex};
 pub fn run(a: VerifyArgs) -> Result<()> {
     // Under the folder's lock: a draw cannot change it half-way through, and a draw that a
     // crash stopped after it committed is finished first.
-    let _lock = if a.dir.is_dir() {
+    let lock = if a.dir.is_dir() {
         Some(crate::io::commit::lock(&a.dir)?)
     } else {
         None
     };
     let manifest_path = a.dir.join("manifest.json");
     if !manifest_path.exists() && a.dir.join("plan.md").exists() {
-        return verify_plan(&a.dir, _lock.as_ref());
+        return verify_plan(&a.dir, lock.as_ref());
     }
     if manifest_kind(&manifest_path)? == "customers" {
-        return verify_customers(&a, &manifest_path, _lock.as_ref());
+        return verify_customers(&a, &manifest_path, lock.as_ref());
     }
     let m = Manifest::load(&manifest_path)?;
     if m.algorithm != ALGORITHM {
@@ -82,7 +82,7 @@ pub fn run(a: VerifyArgs) -> Result<()> {
         &mut diffs,
         &mut notes,
     )?;
-    record(_lock.as_ref(), &diffs)?;
+    record(lock.as_ref(), &diffs)?;
     let c = &d.draw.counts;
     conclude(
         &a.dir,
@@ -211,11 +211,11 @@ fn verify_plan(dir: &Path, lock: Option<&crate::io::commit::Lock>) -> Result<()>
     let (entries, problems) = crate::io::ledger::read(dir)?;
     let mut diffs: Vec<String> = problems;
     let mut notes = Vec::new();
-    match entries
+    let plan = entries
         .iter()
         .rev()
-        .find(|e| e.action.starts_with("schedule"))
-    {
+        .find(|e| e.action.starts_with("schedule"));
+    match plan {
         None => diffs.push(format!(
             "{}: no plan is recorded in it",
             crate::io::ledger::FILE
@@ -239,11 +239,7 @@ fn verify_plan(dir: &Path, lock: Option<&crate::io::commit::Lock>) -> Result<()>
         }
     }
     record(lock, &diffs)?;
-    let n = entries
-        .iter()
-        .rev()
-        .find(|e| e.action.starts_with("schedule"))
-        .map_or(0, |e| e.outputs.len());
+    let n = plan.map_or(0, |e| e.outputs.len());
     conclude(
         dir,
         diffs,

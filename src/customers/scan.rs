@@ -1314,16 +1314,6 @@ fn work(
             let _ = tx.send(WorkerMsg::NotUtf8 { line });
             continue;
         }
-        if let Some(at) = memchr::memchr(0, &chunk.data) {
-            let line = chunk.line + memchr::memchr_iter(b'\n', &chunk.data[..at]).count() as u64;
-            wk.hostile.push((
-                line,
-                format!(
-                    "{}:{line}: a NUL byte: this is binary data, or text in another encoding (UTF-16?)",
-                    wk.name
-                ),
-            ));
-        }
         // Fingerprints are written only once the ids are known not to rise through the file.
         wk.ids.begin(
             chunk.offset,
@@ -1410,6 +1400,8 @@ fn parse_chunk(wk: &mut Worker, rules: &Rules, delimiter: u8, chunk: &Chunk) -> 
             cells.push(cell(from, start + text.len()));
             let mut trimmed = false;
             if dirty {
+                // A NUL byte is dirty, so only these records can hold one.
+                nul_byte(wk, line, &data[start..rec_end]);
                 for c in cells.iter_mut() {
                     let t = fast_trim(c);
                     trimmed |= t.len() != c.len();
@@ -1455,6 +1447,7 @@ fn parse_chunk(wk: &mut Worker, rules: &Rules, delimiter: u8, chunk: &Chunk) -> 
                 let cells: Vec<&str> = vals.iter().map(String::as_str).collect();
                 long_cell(wk, line, &cells);
             }
+            nul_byte(wk, line, &data[start..rec_end]);
             sc.seek(rec_end);
             lines_used = memchr::memchr_iter(b'\n', &data[pos..rec_end])
                 .count()
@@ -1482,6 +1475,20 @@ fn parse_chunk(wk: &mut Worker, rules: &Rules, delimiter: u8, chunk: &Chunk) -> 
     }
     wk.masks = sc.into_buffer();
     canon
+}
+
+/// Notes a NUL byte in the record `rec` that starts on `line`.
+fn nul_byte(wk: &mut Worker, line: u64, rec: &[u8]) {
+    if let Some(at) = memchr::memchr(0, rec) {
+        let l = line + memchr::memchr_iter(b'\n', &rec[..at]).count() as u64;
+        wk.hostile.push((
+            l,
+            format!(
+                "{}:{l}: a NUL byte: this is binary data, or text in another encoding (UTF-16?)",
+                wk.name
+            ),
+        ));
+    }
 }
 
 /// Notes a cell longer than [`MAX_FIELD`] in the record on `line`.

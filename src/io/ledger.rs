@@ -29,7 +29,7 @@ pub struct Entry {
     /// For draws: the seed's SHA-256 commitment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed_commitment: Option<String>,
-    /// SHA-256 of manifest.json (draws), or of plan.md (plans).
+    /// For draws: the SHA-256 of manifest.json (plans list their files in `outputs`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub manifest_sha256: Option<String>,
     /// Output file → SHA-256.
@@ -142,28 +142,25 @@ pub fn history(dir: &Path) -> Result<Vec<Entry>> {
     Ok(read(dir)?
         .0
         .into_iter()
-        .filter(|e| e.action.starts_with("sample") || e.action.starts_with("schedule"))
+        .filter(|e| e.action.starts_with("sample"))
         .collect())
 }
 
-/// The justification's paragraph about the draws recorded in this folder before this one.
+/// The justification's paragraph about the draws recorded in this folder before this one
+/// (as [`history`] gives them).
 pub fn history_markdown(earlier: &[Entry]) -> String {
     let mut s = format!(
         "## 抽样记录 Draw record\n\nThis draw is recorded in `{FILE}` of this folder, each line chained to the one before by its SHA-256 (`svcaudit verify` checks the chain). "
     );
-    let draws: Vec<&Entry> = earlier
-        .iter()
-        .filter(|e| e.action.starts_with("sample"))
-        .collect();
-    if draws.is_empty() {
+    if earlier.is_empty() {
         s.push_str("It is the first draw recorded in this folder.\n");
         return s;
     }
     s.push_str(&format!(
         "It is draw {} in this folder; the earlier draws were:\n\n| line | at | what | seed commitment | manifest SHA-256 |\n|---:|---|---|---|---|\n",
-        draws.len() + 1
+        earlier.len() + 1
     ));
-    for e in draws {
+    for e in earlier {
         s.push_str(&format!(
             "| {} | {} | {} | `{}` | `{}` |\n",
             e.seq,
