@@ -33,6 +33,86 @@ pub enum Command {
     ///   svcaudit schedule --outlets draw --people team.xlsx --calendar 2027.csv --from 2027-03-01 --to 2027-03-31 --seed 7 --kinds mystery,review --previous plan-feb/visits.csv --out plan-mar
     #[command(verbatim_doc_comment)]
     Schedule(Box<ScheduleArgs>),
+    /// Scoring schemes (评分方案): print the built-in one as a starting file, or check one.
+    #[command(subcommand)]
+    Scheme(SchemeCommand),
+    /// Score the survey results (评分): indicator scores with their sampling uncertainty,
+    /// the total and the level (达标/三星/四星/五星).
+    ///
+    /// Reads long CSVs (respondent, outlet, question, answer) and wide exports (LimeSurvey,
+    /// KoboToolbox, the team's own template), checks every questionnaire against the draws
+    /// and the plan (rejected.csv says why a row is not scored), and writes scores.csv,
+    /// outlets.csv, rejected.csv, summary.json and report.md.
+    ///
+    /// Examples:
+    ///   svcaudit score --responses data/example/results/interviews.csv data/example/results/mystery.csv --findings data/example/results/findings.csv --outlets reports/example-outlets --customers reports/example-customers --plan reports/example-plan --out reports/example-scores
+    ///   svcaudit score --scheme my-scheme.toml --responses limesurvey.csv kobo.xlsx --out scores
+    #[command(verbatim_doc_comment)]
+    Score(Box<ScoreArgs>),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SchemeCommand {
+    /// Print a built-in scheme (gbt27922) as a commented TOML file to start from.
+    ///
+    /// Example: svcaudit scheme show gbt27922 > my-scheme.toml
+    Show {
+        /// The built-in scheme's name.
+        name: String,
+    },
+    /// Check a scheme file and print its indicator tree; errors name the line.
+    Check {
+        /// The scheme file (TOML).
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ScoreArgs {
+    /// The scoring scheme: a built-in name (gbt27922) or a TOML file.
+    #[arg(long, default_value = "gbt27922", value_name = "NAME|FILE")]
+    pub scheme: String,
+
+    /// Survey result files (CSV or xlsx; long or wide), any number.
+    #[arg(long, required = true, num_args = 1.., value_name = "FILE")]
+    pub responses: Vec<PathBuf>,
+
+    /// The auditor's findings (CSV or xlsx: item, result, note): every review item, plus a
+    /// row 特别扣分 or 特别加分 per special deduction or bonus. Without it, only the
+    /// fieldwork items are scored and no level is given.
+    #[arg(long, value_name = "FILE")]
+    pub findings: Option<PathBuf>,
+
+    /// The outlet draw folder: questionnaires from outlets not drawn are rejected; gives the
+    /// weights, strata and sampling fractions.
+    #[arg(long, value_name = "DIR")]
+    pub outlets: Option<PathBuf>,
+
+    /// The customer draw folder: interviews of customers never drawn are rejected; gives
+    /// the second-stage weights.
+    #[arg(long, value_name = "DIR")]
+    pub customers: Option<PathBuf>,
+
+    /// The plan folder: 暗访 visits and calls not planned, by someone not assigned, or
+    /// outside their date window are rejected.
+    #[arg(long, value_name = "DIR")]
+    pub plan: Option<PathBuf>,
+
+    /// Days a 暗访 visit or call may lie before or after its planned date.
+    #[arg(long, default_value_t = 2, value_name = "DAYS")]
+    pub date_slack: i64,
+
+    /// The result files' text encoding (default: detected; e.g. utf-8, gbk).
+    #[arg(long)]
+    pub encoding: Option<String>,
+
+    /// The output folder.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Replace the scores already in --out.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

@@ -17,5 +17,6 @@ pub mod prn;
 pub mod report;
 pub mod sampling;
 pub mod schedule;
+pub mod scoring;
 pub mod seed;
 pub mod sizing;

@@ -3,6 +3,7 @@
 pub mod customers;
 pub mod sample;
 pub mod schedule;
+pub mod score;
 pub mod seed;
 pub mod verify;
 
@@ -17,5 +18,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Verify(a) => verify::run(a),
         Command::Seed(_) => seed::run(),
         Command::Schedule(a) => schedule::run(*a),
+        Command::Scheme(c) => score::scheme(c),
+        Command::Score(a) => score::run(*a),
     }
 }

@@ -1,6 +1,7 @@
 //! The only part of the crate that touches files: readers, writers and the manifest.
 
 pub mod commit;
+pub mod draws;
 pub mod frame;
 pub mod ledger;
 pub mod limits;

@@ -201,54 +201,17 @@ fn parse_csv(
     sha256: String,
 ) -> Result<RawTable> {
     let name = display_name(path);
-    let delim = sniff_delimiter(text);
-    check_hostile(&name, text.as_bytes(), delim, false)?;
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(delim)
-        .from_reader(text.as_bytes());
     let mut rows = RowCollector::new(&name);
-    let mut record = csv::StringRecord::new();
-    // Physical line of a byte offset: the csv crate's own line counter skips empty lines.
-    let newlines: Vec<usize> = memchr_all(text.as_bytes());
-    // A record's position can point at empty lines skipped before it; step over them.
-    let bytes = text.as_bytes();
-    let line_of = |byte: u64| {
-        let mut b = byte as usize;
-        while b < bytes.len() && (bytes[b] == b'\n' || bytes[b] == b'\r') {
-            b += 1;
-        }
-        newlines.partition_point(|&nl| nl < b) as u64 + 1
-    };
-    loop {
-        match rdr.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => {
-                let line = e.position().map(|p| line_of(p.byte())).unwrap_or(0);
-                return Err(Error::data(format!(
-                    "{name}:{line}: cannot parse CSV: {e}\nhint: check for an unbalanced quote (\") on or before this line"
-                )));
-            }
-        }
-        let line = record.position().map(|p| line_of(p.byte())).unwrap_or(0);
-        if record.len() > limits::MAX_COLUMNS {
-            return Err(Error::data(format!(
-                "{name}:{line}: {} fields; svcaudit reads at most {} columns\nhint: export only the columns the audit needs",
-                record.len(),
-                limits::MAX_COLUMNS
-            )));
-        }
-        if let Some(i) = record.iter().position(|c| c.len() > limits::MAX_FIELD) {
-            return Err(Error::data(format!(
-                "{name}:{line}:{}: a cell of {} bytes; svcaudit reads cells of at most 1 MiB\nhint: check for an unbalanced quote (\") before it, or remove the long text",
-                i + 1,
-                record[i].len()
-            )));
-        }
-        rows.push(line, record.iter().map(|c| c.trim().to_string()).collect());
-    }
+    let delim = for_each_csv_record(&name, text, |line, record| {
+        rows.push(
+            line,
+            record
+                .iter()
+                .map(|c| String::from_utf8_lossy(c).trim().to_string())
+                .collect(),
+        );
+        Ok(())
+    })?;
     let Some((header, rows, blank_rows)) = rows.finish(
         "every row must have as many fields as the header; quote cells that contain the delimiter",
     )?
@@ -280,13 +243,70 @@ fn parse_csv(
     })
 }
 
-/// Byte offsets of every `\n`.
-fn memchr_all(bytes: &[u8]) -> Vec<usize> {
-    bytes
-        .iter()
-        .enumerate()
-        .filter_map(|(i, &b)| (b == b'\n').then_some(i))
-        .collect()
+/// Parses CSV text record by record, after the hostile-input checks and with the reader's
+/// limits, calling `f` with each record's physical line (the header is line 1). Returns the
+/// delimiter it sniffed. Fields are the raw bytes of valid UTF-8 text (the delimiter and
+/// quotes are ASCII), untrimmed.
+pub fn for_each_csv_record(
+    name: &str,
+    text: &str,
+    mut f: impl FnMut(u64, &csv::ByteRecord) -> Result<()>,
+) -> Result<u8> {
+    let delim = sniff_delimiter(text);
+    check_hostile(name, text.as_bytes(), delim, false)?;
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delim)
+        .from_reader(text.as_bytes());
+    let mut record = csv::ByteRecord::new();
+    // Physical line of a byte offset, counted incrementally (records come in order); the csv
+    // crate's own line counter skips empty lines. A record's position can point at empty
+    // lines skipped before it; step over them.
+    let bytes = text.as_bytes();
+    let (mut at, mut line) = (0usize, 1u64);
+    let mut line_of = |byte: u64| {
+        let mut b = (byte as usize).min(bytes.len());
+        while b < bytes.len() && (bytes[b] == b'\n' || bytes[b] == b'\r') {
+            b += 1;
+        }
+        if b >= at {
+            line += memchr::memchr_iter(b'\n', &bytes[at..b]).count() as u64;
+        } else {
+            line = memchr::memchr_iter(b'\n', &bytes[..b]).count() as u64 + 1;
+        }
+        at = b;
+        line
+    };
+    loop {
+        match rdr.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                let line = e.position().map(|p| line_of(p.byte())).unwrap_or(0);
+                return Err(Error::data(format!(
+                    "{name}:{line}: cannot parse CSV: {e}\nhint: check for an unbalanced quote (\") on or before this line"
+                )));
+            }
+        }
+        let line = record.position().map(|p| line_of(p.byte())).unwrap_or(0);
+        if record.len() > limits::MAX_COLUMNS {
+            return Err(Error::data(format!(
+                "{name}:{line}: {} fields; svcaudit reads at most {} columns\nhint: export only the columns the audit needs",
+                record.len(),
+                limits::MAX_COLUMNS
+            )));
+        }
+        if let Some(i) = record.iter().position(|c| c.len() > limits::MAX_FIELD) {
+            return Err(Error::data(format!(
+                "{name}:{line}:{}: a cell of {} bytes; svcaudit reads cells of at most 1 MiB\nhint: check for an unbalanced quote (\") before it, or remove the long text",
+                i + 1,
+                record[i].len()
+            )));
+        }
+        f(line, &record)?;
+    }
+    Ok(delim)
 }
 
 /// Physical lines in the text (a final line without newline counts).

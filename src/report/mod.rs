@@ -2,3 +2,4 @@
 
 pub mod customers;
 pub mod justification;
+pub mod scores;

@@ -1,0 +1,222 @@
+//! `svcaudit scheme` and `svcaudit score`: load the scheme, the results, the draws and the
+//! plan; check, score, write.
+
+use std::path::Path;
+
+use crate::cli::{SchemeCommand, ScoreArgs};
+use crate::error::{Error, Result};
+use crate::io::table::{ReadOptions, read_table};
+use crate::report::scores as render;
+use crate::scoring::design::{self, Fieldwork};
+use crate::scoring::responses::Importer;
+use crate::scoring::scheme::{self, Scheme};
+use crate::scoring::{self, Findings};
+
+pub fn scheme(c: SchemeCommand) -> Result<()> {
+    match c {
+        SchemeCommand::Show { name } => match scheme::builtin(&name) {
+            Some(text) => {
+                print!("{text}");
+                Ok(())
+            }
+            None => Err(Error::usage(format!(
+                "no built-in scheme `{name}`; built-in: {}",
+                scheme::BUILTIN.join(", ")
+            ))),
+        },
+        SchemeCommand::Check { file } => {
+            let s = load_scheme(&file.display().to_string())?;
+            for l in scheme::tree_lines(&s) {
+                println!("{l}");
+            }
+            eprintln!(
+                "{}: valid: {} indicators, {} items, scale {}, {} levels",
+                file.display(),
+                s.indicators().count(),
+                s.items.len(),
+                scheme::fmt_pts(s.scale),
+                s.levels.len()
+            );
+            Ok(())
+        }
+    }
+}
+
+/// A built-in scheme by name, or a scheme file.
+pub fn load_scheme(arg: &str) -> Result<Scheme> {
+    if let Some(text) = scheme::builtin(arg) {
+        return Scheme::parse(arg, text);
+    }
+    let p = Path::new(arg);
+    if !p.exists() {
+        return Err(Error::usage(format!(
+            "--scheme {arg}: neither a built-in scheme ({}) nor a file",
+            scheme::BUILTIN.join(", ")
+        )));
+    }
+    let text = std::fs::read_to_string(p).map_err(|e| Error::io(p, "read the scheme", &e))?;
+    Scheme::parse(&p.display().to_string(), &text)
+}
+
+fn read_findings(s: &Scheme, path: &Path) -> Result<Findings> {
+    let t = read_table(path, &ReadOptions::default())?;
+    let find = |aliases: &[&str]| {
+        aliases
+            .iter()
+            .find_map(|a| t.header.iter().position(|h| h.trim().to_lowercase() == *a))
+    };
+    let item = find(&["item", "code", "item_code", "评分项", "项目", "编号"]);
+    let result = find(&["result", "finding", "结果", "判定", "结论", "得分"]);
+    let note = find(&["note", "notes", "备注", "说明", "描述"]);
+    let (Some(item), Some(result)) = (item, result) else {
+        return Err(Error::data(format!(
+            "{}:1: the findings file needs the columns item and result; the header has: {}\nhint: item, result, note (评分项, 结果, 备注)",
+            t.name(),
+            crate::io::limits::list_columns(&t.header)
+        )));
+    };
+    let rows: Vec<(u64, String, String, String)> = t
+        .rows
+        .iter()
+        .map(|r| {
+            (
+                r.line,
+                r.cells[item].clone(),
+                r.cells[result].clone(),
+                note.map(|n| r.cells[n].clone()).unwrap_or_default(),
+            )
+        })
+        .collect();
+    let mut f =
+        scoring::findings_from_rows(s, &t.name(), &rows, &t.header[result], &t.header[item])?;
+    f.sha256 = t.sha256.clone();
+    Ok(f)
+}
+
+pub fn run(a: ScoreArgs) -> Result<()> {
+    let s = load_scheme(&a.scheme)?;
+    if a.date_slack < 0 {
+        return Err(Error::usage("--date-slack must be 0 or more days"));
+    }
+    if !a.force && a.out.join("scores.csv").exists() {
+        return Err(Error::usage(format!(
+            "{}: scores are already there; choose another --out or pass --force to replace them",
+            a.out.display()
+        )));
+    }
+    let fw = Fieldwork {
+        outlets: a
+            .outlets
+            .as_deref()
+            .map(crate::io::draws::outlet_draw)
+            .transpose()?,
+        customers: a
+            .customers
+            .as_deref()
+            .map(crate::io::draws::customer_draw)
+            .transpose()?,
+        plan: a.plan.as_deref().map(crate::io::draws::plan).transpose()?,
+        date_slack: a.date_slack,
+    };
+    let findings = a
+        .findings
+        .as_deref()
+        .map(|p| read_findings(&s, p))
+        .transpose()?;
+    let opts = ReadOptions {
+        encoding: a.encoding.clone(),
+        sheet: None,
+    };
+    let timing = std::env::var_os("SVCAUDIT_TIMING").is_some();
+    let t0 = std::time::Instant::now();
+    let mut imp = Importer::new(&s);
+    for p in &a.responses {
+        imp.read(p, &opts)?;
+    }
+    let mut responses = imp.finish();
+    if timing {
+        eprintln!("timing: import {:?}", t0.elapsed());
+    }
+    let codes: Vec<String> = s.items.iter().map(|i| i.code.clone()).collect();
+    let d = design::check(&mut responses, &fw, &codes);
+    if timing {
+        eprintln!("timing: checks {:?}", t0.elapsed());
+    }
+    let scores = scoring::score(&s, &responses, &d, findings.as_ref())?;
+    if timing {
+        eprintln!("timing: scoring {:?}", t0.elapsed());
+    }
+    let command = command_line();
+    let files: Vec<(String, Vec<u8>)> = vec![
+        ("scores.csv".into(), render::scores_csv(&scores)),
+        ("outlets.csv".into(), render::outlets_csv(&scores, &s)),
+        ("rejected.csv".into(), render::rejected_csv(&responses)),
+        (
+            "summary.json".into(),
+            render::summary_json(
+                &s,
+                &scores,
+                &responses,
+                &d,
+                &fw,
+                findings.as_ref(),
+                &command,
+            ),
+        ),
+        (
+            "report.md".into(),
+            render::report_md(&s, &scores, &responses, &d, findings.as_ref(), &command)
+                .into_bytes(),
+        ),
+    ];
+    crate::io::commit::with_lock(&a.out, |lock| crate::io::commit::commit(lock, &files, None))?;
+    if timing {
+        eprintln!("timing: written {:?}", t0.elapsed());
+    }
+    let c = render::counts(&responses, &s);
+    match &scores.total {
+        Some(t) => {
+            let level = if !t.complete {
+                "no level: findings not given".to_string()
+            } else {
+                match t.level {
+                    Some(k) => s.levels[k].name.clone(),
+                    None => "不通过 fail".into(),
+                }
+            };
+            eprintln!(
+                "scored {} answers from {} questionnaires ({} rejected answers); total {:.2} ± {:.2} (95 % CI), {level}; into {}",
+                c.scored,
+                c.questionnaires_scored,
+                c.rejected,
+                t.value,
+                crate::scoring::estimate::Z95 * t.se,
+                a.out.display()
+            );
+            if !t.uncertain.is_empty() {
+                eprintln!(
+                    "warning: the 95 % interval of the total contains a level threshold; report.md says which"
+                );
+            }
+        }
+        None => eprintln!(
+            "nothing could be scored ({} rejected answers); see {}",
+            c.rejected,
+            a.out.join("rejected.csv").display()
+        ),
+    }
+    Ok(())
+}
+
+/// The command as typed, for the reproduction line.
+fn command_line() -> String {
+    let mut parts = vec!["svcaudit".to_string()];
+    parts.extend(std::env::args().skip(1).map(|a| {
+        if a.is_empty() || a.contains([' ', '"', '\'']) {
+            format!("'{}'", a.replace('\'', "'\\''"))
+        } else {
+            a
+        }
+    }));
+    parts.join(" ")
+}

@@ -1,0 +1,323 @@
+//! Design-based estimates and their standard errors; polars does the aggregation.
+//!
+//! Every estimand is a linear combination of item ratio means plus a constant,
+//! `θ = c + Σ_k a_k R_k`, where `R_k = Σ w_i y_ik / Σ w_i` over the questionnaires that
+//! answered item k (those answering N/A are outside its domain). Items are `a = 1` on
+//! themselves; an indicator, group, category or the total puts `a_k = points_k /
+//! applicable points` on its fieldwork items and the auditor's review findings into `c`.
+//!
+//! Variance by Taylor linearisation (Woodruff 1971; Wolter 2007, §6.11; the same as R's
+//! `survey::svymean`/`svyratio` with `svycontrast`): the linearised value of questionnaire
+//! i is `z_i = Σ_k a_k w_i (y_ik − R_k) / Σ_j w_j`, summed per outlet (the cluster) to
+//! `z_o`, and
+//!
+//! `v(θ) = Σ_h (1 − f_h) · n_h/(n_h − 1) · Σ_{o∈h} (z_o − z̄_h)²`,
+//!
+//! with `n_h` the outlets of stratum h in the design (domains keep every outlet, as
+//! `survey`'s subsets do) and `f_h` its sampling fraction. A stratum with one outlet adds
+//! `(1 − f_h) z_o²` (R's `options(survey.lonely.psu = "adjust")`).
+//! The 95 % interval is `θ ± 1.959964 · SE` (normal, as `confint` on an `svystat`).
+//!
+//! Domains (the whole base, each stratum of the draw) are unions of outlets, so one pass of
+//! polars over the answers, grouped by item and outlet, feeds every domain and estimand.
+
+use std::collections::HashMap;
+
+use polars::prelude::*;
+
+use crate::error::{Error, Result};
+
+/// z for a two-sided 95 % normal interval.
+pub const Z95: f64 = 1.959_963_984_540_054;
+
+fn pl(e: PolarsError) -> Error {
+    Error::data(format!("aggregation failed (polars): {e}"))
+}
+
+/// Sums per (item, outlet) of the scored answers.
+#[derive(Debug, Clone, Default)]
+pub struct Cells {
+    pub item: Vec<u32>,
+    pub psu: Vec<u32>,
+    /// Σ w·y, Σ w, answers, Σ y, Σ y², Σ answer value.
+    pub wy: Vec<f64>,
+    pub ws: Vec<f64>,
+    pub n: Vec<u32>,
+    pub ys: Vec<f64>,
+    pub yy: Vec<f64>,
+    pub vs: Vec<f64>,
+}
+
+/// Groups the scored answers by (item, outlet) with polars. `psu` and `w` are per answer;
+/// answers with `y` NaN (N/A or not scored) must already be left out.
+pub fn cells(
+    item: Vec<u32>,
+    psu: Vec<u32>,
+    w: Vec<f64>,
+    y: Vec<f64>,
+    value: Vec<f64>,
+) -> Result<Cells> {
+    let h = item.len();
+    let df = DataFrame::new(
+        h,
+        vec![
+            Column::new("item".into(), item),
+            Column::new("psu".into(), psu),
+            Column::new("w".into(), w),
+            Column::new("y".into(), y),
+            Column::new("v".into(), value),
+        ],
+    )
+    .map_err(pl)?;
+    let out = df
+        .lazy()
+        .group_by([col("item"), col("psu")])
+        .agg([
+            (col("w") * col("y")).sum().alias("wy"),
+            col("w").sum().alias("ws"),
+            len().cast(DataType::UInt32).alias("n"),
+            col("y").sum().alias("ys"),
+            (col("y") * col("y")).sum().alias("yy"),
+            col("v").sum().alias("vs"),
+        ])
+        .sort(["item", "psu"], SortMultipleOptions::default())
+        .collect()
+        .map_err(pl)?;
+    Ok(Cells {
+        item: u32s(&out, "item")?,
+        psu: u32s(&out, "psu")?,
+        wy: f64s(&out, "wy")?,
+        ws: f64s(&out, "ws")?,
+        n: u32s(&out, "n")?,
+        ys: f64s(&out, "ys")?,
+        yy: f64s(&out, "yy")?,
+        vs: f64s(&out, "vs")?,
+    })
+}
+
+fn u32s(df: &DataFrame, name: &str) -> Result<Vec<u32>> {
+    Ok(df
+        .column(name)
+        .and_then(|c| c.u32().cloned())
+        .map_err(pl)?
+        .into_no_null_iter()
+        .collect())
+}
+
+fn f64s(df: &DataFrame, name: &str) -> Result<Vec<f64>> {
+    Ok(df
+        .column(name)
+        .and_then(|c| c.f64().cloned())
+        .map_err(pl)?
+        .into_no_null_iter()
+        .collect())
+}
+
+/// The clusters and strata of the design.
+#[derive(Debug, Clone)]
+pub struct Clusters {
+    /// Per PSU: its stratum.
+    pub stratum: Vec<u32>,
+    /// Per stratum: the sampling fraction.
+    pub fraction: Vec<f64>,
+}
+
+/// Per (domain, item): the ratio mean and its parts.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ItemTotal {
+    pub wy: f64,
+    pub ws: f64,
+    pub n: u64,
+}
+
+/// One estimand in one domain: `c + Σ a_k R_k`.
+#[derive(Debug, Clone)]
+pub struct Estimand {
+    pub dom: u32,
+    pub constant: f64,
+    pub terms: Vec<(u32, f64)>,
+}
+
+/// An estimate with its standard error.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Estimate {
+    pub value: f64,
+    pub se: f64,
+}
+
+impl Estimate {
+    pub fn ci(&self) -> (f64, f64) {
+        (self.value - Z95 * self.se, self.value + Z95 * self.se)
+    }
+}
+
+/// Item totals per domain. `domains[psu]` lists the domains the PSU belongs to.
+pub fn item_totals(c: &Cells, domains: &[Vec<u32>]) -> Result<HashMap<(u32, u32), ItemTotal>> {
+    let (mut dom, mut item, mut wy, mut ws, mut n) = (vec![], vec![], vec![], vec![], vec![]);
+    for i in 0..c.item.len() {
+        for &d in &domains[c.psu[i] as usize] {
+            dom.push(d);
+            item.push(c.item[i]);
+            wy.push(c.wy[i]);
+            ws.push(c.ws[i]);
+            n.push(c.n[i]);
+        }
+    }
+    let h = dom.len();
+    let df = DataFrame::new(
+        h,
+        vec![
+            Column::new("dom".into(), dom),
+            Column::new("item".into(), item),
+            Column::new("wy".into(), wy),
+            Column::new("ws".into(), ws),
+            Column::new("n".into(), n),
+        ],
+    )
+    .map_err(pl)?;
+    let out = df
+        .lazy()
+        .group_by([col("dom"), col("item")])
+        .agg([
+            col("wy").sum(),
+            col("ws").sum(),
+            col("n").cast(DataType::UInt32).sum().alias("n"),
+        ])
+        .collect()
+        .map_err(pl)?;
+    let (d, it, a, b, k) = (
+        u32s(&out, "dom")?,
+        u32s(&out, "item")?,
+        f64s(&out, "wy")?,
+        f64s(&out, "ws")?,
+        u32s(&out, "n")?,
+    );
+    Ok((0..d.len())
+        .map(|i| {
+            (
+                (d[i], it[i]),
+                ItemTotal {
+                    wy: a[i],
+                    ws: b[i],
+                    n: u64::from(k[i]),
+                },
+            )
+        })
+        .collect())
+}
+
+/// Estimates and linearised standard errors of `estimands` (see the module docs).
+pub fn estimate(
+    c: &Cells,
+    domains: &[Vec<u32>],
+    clusters: &Clusters,
+    totals: &HashMap<(u32, u32), ItemTotal>,
+    estimands: &[Estimand],
+) -> Result<Vec<Estimate>> {
+    // Which estimands use (dom, item), with their coefficient.
+    let mut uses: HashMap<(u32, u32), Vec<(u32, f64)>> = HashMap::new();
+    let mut values = Vec::with_capacity(estimands.len());
+    for (e, est) in estimands.iter().enumerate() {
+        let mut v = est.constant;
+        for &(item, a) in &est.terms {
+            let t = totals.get(&(est.dom, item)).copied().unwrap_or_default();
+            if t.ws > 0.0 {
+                v += a * t.wy / t.ws;
+                uses.entry((est.dom, item)).or_default().push((e as u32, a));
+            }
+        }
+        values.push(v);
+    }
+    // Linearised cluster totals z per (estimand, stratum, psu), summed by polars.
+    let (mut ee, mut ss, mut pp, mut zz) = (vec![], vec![], vec![], vec![]);
+    for i in 0..c.item.len() {
+        let psu = c.psu[i];
+        for &d in &domains[psu as usize] {
+            let Some(list) = uses.get(&(d, c.item[i])) else {
+                continue;
+            };
+            let t = totals[&(d, c.item[i])];
+            let r = t.wy / t.ws;
+            let z = (c.wy[i] - r * c.ws[i]) / t.ws;
+            for &(e, a) in list {
+                ee.push(e);
+                ss.push(clusters.stratum[psu as usize]);
+                pp.push(psu);
+                zz.push(a * z);
+            }
+        }
+    }
+    let h = ee.len();
+    let df = DataFrame::new(
+        h,
+        vec![
+            Column::new("est".into(), ee),
+            Column::new("stratum".into(), ss),
+            Column::new("psu".into(), pp),
+            Column::new("z".into(), zz),
+        ],
+    )
+    .map_err(pl)?;
+    let out = df
+        .lazy()
+        .group_by([col("est"), col("stratum"), col("psu")])
+        .agg([col("z").sum()])
+        .group_by([col("est"), col("stratum")])
+        .agg([
+            col("z").sum().alias("s1"),
+            (col("z") * col("z")).sum().alias("s2"),
+        ])
+        .collect()
+        .map_err(pl)?;
+    let (e, s, s1, s2) = (
+        u32s(&out, "est")?,
+        u32s(&out, "stratum")?,
+        f64s(&out, "s1")?,
+        f64s(&out, "s2")?,
+    );
+    // n_h: the PSUs of each stratum in the design.
+    let mut nh = vec![0u64; clusters.fraction.len()];
+    for &st in &clusters.stratum {
+        nh[st as usize] += 1;
+    }
+    let mut var = vec![0.0f64; estimands.len()];
+    for i in 0..e.len() {
+        let st = s[i] as usize;
+        let f = clusters.fraction[st];
+        if 1.0 - f < 1e-7 {
+            continue;
+        }
+        let n = nh[st] as f64;
+        let v = if nh[st] > 1 {
+            (1.0 - f) * n / (n - 1.0) * (s2[i] - s1[i] * s1[i] / n)
+        } else {
+            (1.0 - f) * s2[i]
+        };
+        var[e[i] as usize] += v;
+    }
+    Ok(values
+        .into_iter()
+        .zip(var)
+        .map(|(value, v)| Estimate {
+            value,
+            se: v.max(0.0).sqrt(),
+        })
+        .collect())
+}
+
+/// The standard error of an outlet's item mean from its own questionnaires, a simple random
+/// sample of `population` (0 = unknown: no fpc) answered by `n` with `Σy`, `Σy²`:
+/// `√((1 − n/N) · s²/n)`. `None` with fewer than two answers.
+pub fn within_outlet_se(n: u32, ys: f64, yy: f64, population: u64) -> Option<f64> {
+    if n < 2 {
+        return None;
+    }
+    let nf = f64::from(n);
+    let s2 = ((yy - ys * ys / nf) / (nf - 1.0)).max(0.0);
+    let f = if population > 0 {
+        (nf / population as f64).min(1.0)
+    } else {
+        0.0
+    };
+    Some(((1.0 - f) * s2 / nf).sqrt())
+}
