@@ -14,5 +14,6 @@ mod prn_vectors;
 mod props;
 mod schedule;
 mod stats;
+mod survey_r;
 mod trust;
 mod verify;
