@@ -98,45 +98,48 @@ pub fn outlets_csv(sc: &Scores, s: &Scheme) -> Vec<u8> {
         "rate_se",
     ])
     .expect("csv");
-    let mut rows: BTreeMap<(&str, u8, String), Vec<String>> = BTreeMap::new();
-    for o in &sc.outlet_items {
-        let code = &s.items[o.item as usize].code;
-        rows.insert(
-            (o.outlet.as_str(), 0, format!("{:08}", o.item)),
-            vec![
-                o.outlet.clone(),
-                o.stratum.clone(),
-                "item".into(),
-                code.clone(),
-                o.n.to_string(),
-                f6(o.mean_answer),
-                f6(o.rate * 100.0),
-                o.se.map(|v| f6(v * 100.0)).unwrap_or_default(),
-            ],
-        );
-    }
-    for (k, o) in sc.outlet_nodes.iter().enumerate() {
-        let level = if o.id == "fieldwork" {
-            "fieldwork"
-        } else {
-            "indicator"
+    // Items by (outlet, item), then the outlet's indicators and fieldwork rate.
+    let mut items: Vec<&crate::scoring::OutletItem> = sc.outlet_items.iter().collect();
+    items.sort_by_key(|o| (o.psu, o.item));
+    let mut nodes = sc.outlet_nodes.iter().peekable();
+    let mut items = items.into_iter().peekable();
+    let mut rec = csv::ByteRecord::new();
+    loop {
+        let next_psu = match (items.peek(), nodes.peek()) {
+            (None, None) => break,
+            (Some(i), Some(n)) => i.psu.min(n.psu),
+            (Some(i), None) => i.psu,
+            (None, Some(n)) => n.psu,
         };
-        rows.insert(
-            (o.outlet.as_str(), 1, format!("{k:08}")),
-            vec![
-                o.outlet.clone(),
-                o.stratum.clone(),
-                level.into(),
-                o.id.clone(),
-                String::new(),
-                String::new(),
-                o.rate.map(|v| f6(v * 100.0)).unwrap_or_default(),
-                String::new(),
-            ],
-        );
-    }
-    for r in rows.values() {
-        w.write_record(r).expect("csv");
+        while let Some(o) = items.next_if(|o| o.psu == next_psu) {
+            rec.clear();
+            rec.push_field(o.outlet.as_bytes());
+            rec.push_field(o.stratum.as_bytes());
+            rec.push_field(b"item");
+            rec.push_field(s.items[o.item as usize].code.as_bytes());
+            rec.push_field(o.n.to_string().as_bytes());
+            rec.push_field(f6(o.mean_answer).as_bytes());
+            rec.push_field(f6(o.rate * 100.0).as_bytes());
+            rec.push_field(o.se.map(|v| f6(v * 100.0)).unwrap_or_default().as_bytes());
+            w.write_byte_record(&rec).expect("csv");
+        }
+        while let Some(o) = nodes.next_if(|o| o.psu == next_psu) {
+            let level = if o.id == "fieldwork" {
+                "fieldwork"
+            } else {
+                "indicator"
+            };
+            rec.clear();
+            rec.push_field(o.outlet.as_bytes());
+            rec.push_field(o.stratum.as_bytes());
+            rec.push_field(level.as_bytes());
+            rec.push_field(o.id.as_bytes());
+            rec.push_field(b"");
+            rec.push_field(b"");
+            rec.push_field(o.rate.map(|v| f6(v * 100.0)).unwrap_or_default().as_bytes());
+            rec.push_field(b"");
+            w.write_byte_record(&rec).expect("csv");
+        }
     }
     finish(w)
 }
@@ -349,22 +352,22 @@ pub fn report_md(
             let _ = writeln!(o);
         }
     }
-    if let Some(f) = f {
-        if !f.special.is_empty() || !f.bonus.is_empty() {
-            let _ = writeln!(o, "Special items 特别项:\n");
-            for (note, at) in &f.special {
-                let _ = writeln!(o, "- 特别扣分 special deduction: {note} ({at})");
-            }
-            for (k, (note, at)) in f.bonus.iter().enumerate() {
-                let counted = if k < s.rules.bonus_max as usize {
-                    ""
-                } else {
-                    " (not counted: the bonus is capped)"
-                };
-                let _ = writeln!(o, "- 特别加分 bonus: {note} ({at}){counted}");
-            }
-            let _ = writeln!(o);
+    if let Some(f) = f
+        && (!f.special.is_empty() || !f.bonus.is_empty())
+    {
+        let _ = writeln!(o, "Special items 特别项:\n");
+        for (note, at) in &f.special {
+            let _ = writeln!(o, "- 特别扣分 special deduction: {note} ({at})");
         }
+        for (k, (note, at)) in f.bonus.iter().enumerate() {
+            let counted = if k < s.rules.bonus_max as usize {
+                ""
+            } else {
+                " (not counted: the bonus is capped)"
+            };
+            let _ = writeln!(o, "- 特别加分 bonus: {note} ({at}){counted}");
+        }
+        let _ = writeln!(o);
     }
     let _ = writeln!(o, "## 指标得分 Indicator scores\n");
     let _ = writeln!(

@@ -58,34 +58,50 @@ pub fn cells(
     value: Vec<f64>,
 ) -> Result<Cells> {
     let h = item.len();
+    // One u64 key (item, psu) and the products precomputed: polars then runs plain sums.
+    let key: Vec<u64> = item
+        .iter()
+        .zip(&psu)
+        .map(|(&i, &p)| (u64::from(i) << 32) | u64::from(p))
+        .collect();
+    let wy: Vec<f64> = w.iter().zip(&y).map(|(a, b)| a * b).collect();
+    let yy: Vec<f64> = y.iter().map(|a| a * a).collect();
+    drop((item, psu));
     let df = DataFrame::new(
         h,
         vec![
-            Column::new("item".into(), item),
-            Column::new("psu".into(), psu),
+            Column::new("key".into(), key),
+            Column::new("wy".into(), wy),
             Column::new("w".into(), w),
             Column::new("y".into(), y),
+            Column::new("yy".into(), yy),
             Column::new("v".into(), value),
         ],
     )
     .map_err(pl)?;
     let out = df
         .lazy()
-        .group_by([col("item"), col("psu")])
+        .group_by([col("key")])
         .agg([
-            (col("w") * col("y")).sum().alias("wy"),
+            col("wy").sum(),
             col("w").sum().alias("ws"),
             len().cast(DataType::UInt32).alias("n"),
             col("y").sum().alias("ys"),
-            (col("y") * col("y")).sum().alias("yy"),
+            col("yy").sum(),
             col("v").sum().alias("vs"),
         ])
-        .sort(["item", "psu"], SortMultipleOptions::default())
+        .sort(["key"], SortMultipleOptions::default())
         .collect()
         .map_err(pl)?;
+    let key: Vec<u64> = out
+        .column("key")
+        .and_then(|c| c.u64().cloned())
+        .map_err(pl)?
+        .into_no_null_iter()
+        .collect();
     Ok(Cells {
-        item: u32s(&out, "item")?,
-        psu: u32s(&out, "psu")?,
+        item: key.iter().map(|k| (k >> 32) as u32).collect(),
+        psu: key.iter().map(|&k| k as u32).collect(),
         wy: f64s(&out, "wy")?,
         ws: f64s(&out, "ws")?,
         n: u32s(&out, "n")?,

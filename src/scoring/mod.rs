@@ -76,6 +76,7 @@ impl ScoreRow {
 /// One outlet's result on one item.
 #[derive(Debug, Clone)]
 pub struct OutletItem {
+    pub psu: u32,
     pub outlet: String,
     pub stratum: String,
     pub item: u32,
@@ -88,6 +89,7 @@ pub struct OutletItem {
 /// One outlet's scores on indicators and its fieldwork total.
 #[derive(Debug, Clone)]
 pub struct OutletNode {
+    pub psu: u32,
     pub outlet: String,
     pub stratum: String,
     pub id: String,
@@ -138,15 +140,22 @@ pub fn score(s: &Scheme, r: &Responses, d: &Design, findings: Option<&Findings>)
             a.0 += 1;
         }
     }
+    let timing = std::env::var_os("SVCAUDIT_TIMING").is_some();
+    let t0 = std::time::Instant::now();
     // Scored answers (not N/A, not control) with their design.
     let keep: Vec<usize> = (0..r.len()).filter(|&i| !r.y[i].is_nan()).collect();
-    let cells = estimate::cells(
-        keep.iter().map(|&i| r.item[i]).collect(),
-        keep.iter().map(|&i| d.psu[r.resp[i] as usize]).collect(),
-        keep.iter().map(|&i| d.weight[r.resp[i] as usize]).collect(),
-        keep.iter().map(|&i| r.y[i]).collect(),
-        keep.iter().map(|&i| r.value[i]).collect(),
-    )?;
+    let args = (
+        keep.iter().map(|&i| r.item[i]).collect::<Vec<_>>(),
+        keep.iter()
+            .map(|&i| d.psu[r.resp[i] as usize])
+            .collect::<Vec<_>>(),
+        keep.iter()
+            .map(|&i| d.weight[r.resp[i] as usize])
+            .collect::<Vec<_>>(),
+        keep.iter().map(|&i| r.y[i]).collect::<Vec<_>>(),
+        keep.iter().map(|&i| r.value[i]).collect::<Vec<_>>(),
+    );
+    let cells = estimate::cells(args.0, args.1, args.2, args.3, args.4)?;
     drop(keep);
     // Domains: 0 = all, 1.. = the draw's strata (certainty outlets in their own stratum).
     let mut strata: Vec<String> = d
@@ -334,7 +343,13 @@ pub fn score(s: &Scheme, r: &Responses, d: &Design, findings: Option<&Findings>)
             terms,
         });
     }
+    if timing {
+        eprintln!("timing:   cells {} {:?}", cells.item.len(), t0.elapsed());
+    }
     let est = estimate::estimate(&cells, &domains, &clusters, &totals, &estimands)?;
+    if timing {
+        eprintln!("timing:   estimates {:?}", t0.elapsed());
+    }
     for (row, e) in meta.iter_mut().zip(&est) {
         if row.rate.is_some() {
             row.rate = Some(*e);
@@ -355,6 +370,7 @@ pub fn score(s: &Scheme, r: &Responses, d: &Design, findings: Option<&Findings>)
             },
         );
         outlet_items.push(OutletItem {
+            psu: psu as u32,
             outlet: d.outlets[psu].clone(),
             stratum: d.psu_draw_stratum[psu].clone(),
             item: cells.item[i],
@@ -399,6 +415,7 @@ pub fn score(s: &Scheme, r: &Responses, d: &Design, findings: Option<&Findings>)
                 }
             }
             outlet_nodes.push(OutletNode {
+                psu: psu as u32,
                 outlet: outlet.clone(),
                 stratum: d.psu_draw_stratum[psu].clone(),
                 id,
@@ -434,7 +451,8 @@ pub fn score(s: &Scheme, r: &Responses, d: &Design, findings: Option<&Findings>)
             let level = if failed_special || !complete {
                 None
             } else {
-                s.levels.iter().rposition(|l| value >= l.min)
+                // Floating-point noise (1e-9) is not a miss: 0.9 × 100 must reach 90.
+                s.levels.iter().rposition(|l| value >= l.min - 1e-9)
             };
             let (lo, hi) = (
                 value - estimate::Z95 * normalised.se,

@@ -8,7 +8,6 @@
 //! export an empty cell means "not shown" and is counted, not stored. Nothing is dropped
 //! silently.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
@@ -182,10 +181,16 @@ fn norm(h: &str) -> String {
     h.trim().to_lowercase()
 }
 
+/// The first alias present, compared lowercased, also after a KoboToolbox group prefix
+/// (`grp/outlet_id`).
 fn find(header: &[String], aliases: &[&str]) -> Option<usize> {
-    aliases
-        .iter()
-        .find_map(|a| header.iter().position(|h| norm(h) == *a))
+    let last = |h: &str| norm(h.rsplit('/').next().unwrap_or(h));
+    aliases.iter().find_map(|a| {
+        header
+            .iter()
+            .position(|h| norm(h) == *a)
+            .or_else(|| header.iter().position(|h| h.contains('/') && last(h) == *a))
+    })
 }
 
 /// Answers that mean "does not apply" in every scheme (compared lowercased).
@@ -195,6 +200,19 @@ const NA_WORDS: &[&str] = &["n/a", "na", "不适用", "#n/a"];
 /// the reason it is out of range.
 pub fn score_answer(item: &Item, raw: &str) -> std::result::Result<Option<(f64, f64)>, String> {
     let a = raw.trim();
+    // Fast path: a small whole number, as most exports write answers.
+    if let [d @ b'0'..=b'9'] | [b'1', d @ b'0'] = a.as_bytes()
+        && item.na.is_empty()
+    {
+        let x = if a.len() == 2 {
+            10
+        } else {
+            i64::from(d - b'0')
+        };
+        if let Some(v) = small_int(item, x) {
+            return Ok(Some(v));
+        }
+    }
     let low = a.to_lowercase();
     if a.is_empty() || NA_WORDS.contains(&low.as_str()) || item.na.iter().any(|n| *n == a) {
         return Ok(None);
@@ -280,6 +298,30 @@ pub fn score_answer(item: &Item, raw: &str) -> std::result::Result<Option<(f64, 
     }
 }
 
+/// The score of a whole-number answer when it is in range (else the slow path explains).
+#[inline]
+fn small_int(item: &Item, x: i64) -> Option<(f64, f64)> {
+    match &item.kind {
+        Kind::Conform if x <= 1 => Some((x as f64, x as f64)),
+        Kind::Points { max } if (x as f64) <= *max => Some((x as f64, x as f64 / max)),
+        Kind::Scale {
+            levels,
+            min,
+            mapping,
+            satisfied_from,
+        } if x >= *min && x < min + i64::from(*levels) => {
+            let k = (x - min) as usize;
+            let y = match mapping {
+                Mapping::FiveLevel => [0.0, 0.3, 0.6, 0.8, 1.0][k],
+                Mapping::Linear => k as f64 / (f64::from(*levels) - 1.0),
+                Mapping::Satisfied => f64::from(u8::from(x >= *satisfied_from)),
+            };
+            Some((x as f64, y))
+        }
+        _ => None,
+    }
+}
+
 fn fmt(v: f64) -> String {
     super::scheme::fmt_pts(v)
 }
@@ -296,7 +338,7 @@ enum WideCol {
 pub struct Importer<'a> {
     scheme: &'a Scheme,
     out: Responses,
-    resp_index: HashMap<String, u32>,
+    resp_index: foldhash::HashMap<String, u32>,
     /// Per respondent: the run of rows it was last seen in (a respondent met again after
     /// another one has had rows is "scattered" and checked for duplicates the slow way).
     last_run: Vec<u32>,
@@ -315,7 +357,7 @@ impl<'a> Importer<'a> {
         Importer {
             scheme,
             out: Responses::default(),
-            resp_index: HashMap::new(),
+            resp_index: foldhash::HashMap::default(),
             last_run: Vec::new(),
             run: 0,
             current: u32::MAX,
@@ -349,8 +391,9 @@ impl<'a> Importer<'a> {
             };
             let mut sink = self.sink(&name, file, &t.header, &mut input)?;
             for r in &t.rows {
-                let cells: Vec<&[u8]> = r.cells.iter().map(|c| c.as_bytes()).collect();
-                sink.row(self, r.line, &cells);
+                let rec =
+                    csv::ByteRecord::from(r.cells.iter().map(String::as_str).collect::<Vec<_>>());
+                sink.row(self, r.line, &rec);
             }
             input.answers = sink.answers;
             input.not_shown = sink.not_shown;
@@ -406,8 +449,7 @@ impl<'a> Importer<'a> {
                         ));
                         return Ok(());
                     }
-                    let cells: Vec<&[u8]> = rec.iter().take(want).collect();
-                    s.row(self, line, &cells);
+                    s.row(self, line, rec);
                 }
             }
             Ok(())
@@ -554,6 +596,7 @@ impl<'a> Importer<'a> {
         r
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn reject(
         &mut self,
         file: u32,
@@ -731,7 +774,7 @@ struct Sink {
     last_resp: (Vec<u8>, u32),
 }
 
-fn cell<'c>(cells: &[&'c [u8]], i: usize) -> &'c str {
+fn cell(cells: &csv::ByteRecord, i: usize) -> &str {
     cells
         .get(i)
         .and_then(|c| std::str::from_utf8(c).ok())
@@ -740,7 +783,7 @@ fn cell<'c>(cells: &[&'c [u8]], i: usize) -> &'c str {
 }
 
 impl Sink {
-    fn row(&mut self, imp: &mut Importer<'_>, line: u64, cells: &[&[u8]]) {
+    fn row(&mut self, imp: &mut Importer<'_>, line: u64, cells: &csv::ByteRecord) {
         let file = self.file;
         let rid = cell(cells, self.respondent);
         let long = self.wide.is_empty();
@@ -833,7 +876,7 @@ impl Sink {
     }
 
     /// The (question, answer) pairs of a row, for rejecting the whole row.
-    fn answers_of(&self, imp: &Importer<'_>, cells: &[&[u8]]) -> Vec<(String, String)> {
+    fn answers_of(&self, imp: &Importer<'_>, cells: &csv::ByteRecord) -> Vec<(String, String)> {
         if self.wide.is_empty() {
             return vec![(
                 cell(cells, self.question).to_string(),

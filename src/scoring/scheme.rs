@@ -194,7 +194,7 @@ pub struct Scheme {
     pub nodes: Vec<Node>,
     pub items: Vec<Item>,
     /// Item index by code.
-    pub by_code: HashMap<String, usize>,
+    pub by_code: foldhash::HashMap<String, usize>,
     /// SHA-256 of the scheme's text.
     pub sha256: String,
 }
@@ -612,7 +612,7 @@ impl Validator<'_> {
         // Items.
         let mut items: Vec<Item> = Vec::new();
         let mut item_spans: Vec<Range<usize>> = Vec::new();
-        let mut by_code: HashMap<String, usize> = HashMap::new();
+        let mut by_code: foldhash::HashMap<String, usize> = foldhash::HashMap::default();
         for it in f.items {
             let span = it.span();
             let it = it.into_inner();
@@ -962,7 +962,7 @@ points = 10
             1,
         ));
         assert!(
-            e.contains("s.toml:21: indicator I: has 10 points but its items add up to 9"),
+            e.contains("s.toml:19: indicator I: has 10 points but its items add up to 9"),
             "{e}"
         );
     }
@@ -971,7 +971,7 @@ points = 10
     fn unknown_indicator_and_key() {
         let e = err(&BASE.replace("indicator = \"I\"", "indicator = \"X\""));
         assert!(
-            e.contains("s.toml:26: item Q1: its indicator X is not defined"),
+            e.contains("s.toml:24: item Q1: its indicator X is not defined"),
             "{e}"
         );
         let e = err(&BASE.replace(
@@ -990,7 +990,7 @@ points = 10
         );
         let e = err(&text);
         assert!(
-            e.contains("cycle: H (line 21) → K (line 26) → H (line 21)"),
+            e.contains("cycle: H (line 19) → K (line 24) → H (line 19)"),
             "{e}"
         );
     }

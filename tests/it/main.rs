@@ -13,6 +13,7 @@ mod invariance;
 mod prn_vectors;
 mod props;
 mod schedule;
+mod scoring;
 mod stats;
 mod survey_r;
 mod trust;

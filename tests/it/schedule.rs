@@ -322,7 +322,7 @@ fn the_checker_catches_broken_plans() {
     );
 }
 
-fn schedule_example(out: &std::path::Path, extra: &[&str]) -> (i32, String) {
+pub fn schedule_example(out: &std::path::Path, extra: &[&str]) -> (i32, String) {
     let mut args = vec![
         "schedule",
         "--outlets",
@@ -359,7 +359,7 @@ fn schedule_example(out: &std::path::Path, extra: &[&str]) -> (i32, String) {
     (code, err)
 }
 
-fn draw_example(out: &std::path::Path) {
+pub fn draw_example(out: &std::path::Path) {
     for args in [
         vec![
             "sample",
