@@ -205,3 +205,37 @@ fn xlsx_formula_cells_are_read_as_shown() {
         assert_eq!(c[9], (r * 2).to_string(), "{row}");
     }
 }
+
+#[test]
+fn broken_schemes_get_errors_with_lines() {
+    let dir = root().join("tests/corpus");
+    let (code, _, err) = crate::common::run_in(&dir, &["scheme", "check", "scheme_cycle.toml"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains(
+            "scheme_cycle.toml:27: the groups form a cycle: H (line 27) → K (line 32) → H (line 27)"
+        ),
+        "{err}"
+    );
+    let (code, _, err) =
+        crate::common::run_in(&dir, &["scheme", "check", "scheme_unknown_item.toml"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("scheme_unknown_item.toml:"), "{err}");
+    assert!(err.contains("unknown field `weight`"), "{err}");
+    // Without the unknown key, the undefined indicator is named with its line.
+    let text = std::fs::read_to_string(dir.join("scheme_unknown_item.toml"))
+        .unwrap()
+        .replace("weight = 2\n", "");
+    let e = svcaudit::scoring::scheme::Scheme::parse("s.toml", &text).unwrap_err();
+    assert!(
+        e.message
+            .contains("item Q1: its indicator I9 is not defined"),
+        "{}",
+        e.message
+    );
+    assert!(
+        e.message.contains("indicator I2: nothing belongs to it"),
+        "{}",
+        e.message
+    );
+}

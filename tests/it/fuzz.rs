@@ -355,3 +355,64 @@ fn fuzz_xlsx_cells() {
         seconds()
     );
 }
+
+#[test]
+fn fuzz_scheme_parser() {
+    let mut seeds = vec![svcaudit::scoring::scheme::GBT27922.as_bytes().to_vec()];
+    for f in ["scheme_cycle.toml", "scheme_unknown_item.toml"] {
+        seeds.push(std::fs::read(root().join("tests/corpus").join(f)).unwrap());
+    }
+    seeds.push(std::fs::read(root().join("bench/scheme_bench.toml")).unwrap());
+    fuzz("scheme", &seeds, |b| {
+        let text = String::from_utf8_lossy(b);
+        if let Ok(s) = svcaudit::scoring::scheme::Scheme::parse("f.toml", &text) {
+            // A scheme that parses adds up and has no dangling item.
+            let items: f64 = s.items.iter().map(|i| i.points).sum();
+            assert!(
+                (items - s.scale).abs() < 1e-6,
+                "items {items} scale {}",
+                s.scale
+            );
+            for it in &s.items {
+                assert!(it.indicator < s.nodes.len());
+            }
+        }
+    });
+}
+
+#[test]
+fn fuzz_result_importer_and_findings() {
+    use svcaudit::scoring::responses::Importer;
+    let scheme =
+        svcaudit::scoring::scheme::Scheme::parse("gbt27922", svcaudit::scoring::scheme::GBT27922)
+            .unwrap();
+    let seeds: Vec<Vec<u8>> = vec![
+        b"respondent,outlet,question,answer\nR1,O1,CS_OVERALL,5\nR1,O1,CS_WARRANTY,\xe6\x98\xaf\nR2,O2,CS_COMPLAINT,\xe6\x9c\xaa\xe6\x8a\x95\xe8\xaf\x89\nR2,O2,MV_STAFF,1\nR3,,QX,9\n".to_vec(),
+        b"\xEF\xBB\xBFid,submitdate,outlet_id,CS_OVERALL,MV_FACILITY,Q9\n1,2026-12-01,O1,4,3,x\n2,,O1,,,\n3,,O2,n/a,7,y\n".to_vec(),
+        b"_uuid,grp/outlet_id,grp/CS_OVERALL,grp/CS_OVERALL/a,grp/MC_ANSWER\nu1,O1,\xe5\xbe\x88\xe6\xbb\xa1\xe6\x84\x8f,1,2\nu1,O1,3,0,1\n".to_vec(),
+    ];
+    let t = tempfile::tempdir().unwrap();
+    let path = t.path().join("r.csv");
+    fuzz("results", &seeds, |b| {
+        std::fs::write(&path, b).unwrap();
+        let mut imp = Importer::new(&scheme);
+        if imp.read(&path, &ReadOptions::default()).is_ok() {
+            let r = imp.finish();
+            // Every answer cell read is accepted or rejected, never lost.
+            let read: u64 = r.inputs.iter().map(|i| i.answers).sum();
+            assert_eq!(read, (r.len() + r.rejected.len()) as u64);
+        }
+        // The same bytes as a findings table.
+        let text = String::from_utf8_lossy(b);
+        let rows: Vec<(u64, String, String, String)> = text
+            .lines()
+            .enumerate()
+            .map(|(i, l)| {
+                let mut c = l.split(',');
+                let mut next = || c.next().unwrap_or("").to_string();
+                (i as u64 + 1, next(), next(), next())
+            })
+            .collect();
+        let _ = svcaudit::scoring::findings_from_rows(&scheme, "f.csv", &rows, "result", "item");
+    });
+}
