@@ -110,41 +110,26 @@ pub struct Design {
 }
 
 fn reject_all(r: &mut Responses, drop: &[Option<String>]) {
-    let mut k = 0;
-    for i in 0..r.resp.len() {
+    let keep: Vec<bool> = r.resp.iter().map(|&p| drop[p as usize].is_none()).collect();
+    for (i, _) in keep.iter().enumerate().filter(|(_, k)| !**k) {
         let p = r.resp[i] as usize;
-        if let Some(why) = &drop[p] {
-            let item = r.item[i];
-            r.rejected.push(Rejected {
-                file: r.inputs[r.file[i] as usize].name.clone(),
-                line: r.line[i],
-                column: String::new(),
-                respondent: r.respondents[p].id.clone(),
-                outlet: r.respondents[p].outlet.clone(),
-                question: format!("#{item}"),
-                answer: if r.value[i].is_nan() {
-                    "N/A".into()
-                } else {
-                    super::scheme::fmt_pts(r.value[i])
-                },
-                reason: why.clone(),
-            });
-            continue;
-        }
-        r.resp[k] = r.resp[i];
-        r.item[k] = r.item[i];
-        r.value[k] = r.value[i];
-        r.y[k] = r.y[i];
-        r.line[k] = r.line[i];
-        r.file[k] = r.file[i];
-        k += 1;
+        let why = drop[p].as_ref().expect("dropped respondent has a reason");
+        r.rejected.push(Rejected {
+            file: r.inputs[r.file[i] as usize].name.clone(),
+            line: r.line[i],
+            column: String::new(),
+            respondent: r.respondents[p].id.clone(),
+            outlet: r.respondents[p].outlet.clone(),
+            question: format!("#{}", r.item[i]),
+            answer: if r.value[i].is_nan() {
+                "N/A".into()
+            } else {
+                super::scheme::fmt_pts(r.value[i])
+            },
+            reason: why.clone(),
+        });
     }
-    r.resp.truncate(k);
-    r.item.truncate(k);
-    r.value.truncate(k);
-    r.y.truncate(k);
-    r.line.truncate(k);
-    r.file.truncate(k);
+    r.retain_answers(&keep);
 }
 
 /// Checks every questionnaire, rejects the ones that fail (all their answers, with the

@@ -90,6 +90,26 @@ impl Responses {
     pub fn is_empty(&self) -> bool {
         self.resp.is_empty()
     }
+
+    /// Keeps the answers for which `keep(i)` holds, in order.
+    pub fn retain_answers(&mut self, keep: &[bool]) {
+        let mut k = 0;
+        for (i, _) in keep.iter().enumerate().filter(|(_, k)| **k) {
+            self.resp[k] = self.resp[i];
+            self.item[k] = self.item[i];
+            self.value[k] = self.value[i];
+            self.y[k] = self.y[i];
+            self.line[k] = self.line[i];
+            self.file[k] = self.file[i];
+            k += 1;
+        }
+        self.resp.truncate(k);
+        self.item.truncate(k);
+        self.value.truncate(k);
+        self.y.truncate(k);
+        self.line.truncate(k);
+        self.file.truncate(k);
+    }
 }
 
 const RESPONDENT: &[&str] = &[
@@ -714,7 +734,6 @@ impl<'a> Importer<'a> {
                 }
             }
             let names = std::mem::take(&mut self.names);
-            let mut k = 0;
             for i in 0..o.resp.len() {
                 if drop[i] {
                     let p = &o.respondents[o.resp[i] as usize];
@@ -731,23 +750,10 @@ impl<'a> Importer<'a> {
                             "respondent answered {code} twice; the first answer is scored"
                         ),
                     });
-                    continue;
                 }
-                o.resp[k] = o.resp[i];
-                o.item[k] = o.item[i];
-                o.value[k] = o.value[i];
-                o.y[k] = o.y[i];
-                o.line[k] = o.line[i];
-                o.file[k] = o.file[i];
-                k += 1;
             }
-            for v in [&mut o.value, &mut o.y] {
-                v.truncate(k);
-            }
-            o.resp.truncate(k);
-            o.item.truncate(k);
-            o.line.truncate(k);
-            o.file.truncate(k);
+            let keep: Vec<bool> = drop.iter().map(|d| !d).collect();
+            o.retain_answers(&keep);
         }
         self.out
     }
