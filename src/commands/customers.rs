@@ -1,5 +1,6 @@
 //! `svcaudit sample customers`: resolve the arguments, draw, write the outputs.
 
+use crate::report::csv_writer as writer;
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -264,12 +265,6 @@ pub fn frame_info(d: &CustomerDraw, path: String, read: ReadOptions) -> Customer
         columns_used: used,
         read,
     }
-}
-
-fn writer() -> csv::Writer<Vec<u8>> {
-    csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::new())
 }
 
 /// sample.csv (masked), call_sheet.csv (full personal data) and flagged.csv.

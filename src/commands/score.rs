@@ -60,11 +60,7 @@ pub fn load_scheme(arg: &str) -> Result<Scheme> {
 
 fn read_findings(s: &Scheme, path: &Path) -> Result<Findings> {
     let t = read_table(path, &ReadOptions::default())?;
-    let find = |aliases: &[&str]| {
-        aliases
-            .iter()
-            .find_map(|a| t.header.iter().position(|h| h.trim().to_lowercase() == *a))
-    };
+    let find = |aliases: &[&str]| crate::scoring::responses::find(&t.header, aliases);
     let item = find(&["item", "code", "item_code", "评分项", "项目", "编号"]);
     let result = find(&["result", "finding", "结果", "判定", "结论", "得分"]);
     let note = find(&["note", "notes", "备注", "说明", "描述"]);

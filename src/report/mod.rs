@@ -3,3 +3,10 @@
 pub mod customers;
 pub mod justification;
 pub mod scores;
+
+/// A CSV writer into memory with LF line ends, as every svcaudit CSV output is written.
+pub fn csv_writer() -> csv::Writer<Vec<u8>> {
+    csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new())
+}

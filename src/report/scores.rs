@@ -2,6 +2,7 @@
 //! readable `report.md` (Chinese terms beside English). Fixed column order and number
 //! formats, so the same inputs give the same bytes.
 
+use super::csv_writer as writer;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -12,12 +13,6 @@ use crate::scoring::estimate::Z95;
 use crate::scoring::responses::Responses;
 use crate::scoring::scheme::{Kind, Scheme, fmt_pts};
 use crate::scoring::{Findings, Scores};
-
-fn writer() -> csv::Writer<Vec<u8>> {
-    csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::new())
-}
 
 fn f6(v: f64) -> String {
     if v.is_finite() {

@@ -1,18 +1,13 @@
 //! The plan's files: visits.csv, calls.csv, applicant_notice.csv, unplanned.csv, the summary
 //! and one iCalendar file per person (RFC 5545). Deterministic bytes.
 
+use crate::report::csv_writer as writer;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
 
 use super::{Input, Kind, Plan, Quality, Slot};
-
-fn writer() -> csv::Writer<Vec<u8>> {
-    csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::new())
-}
 
 pub fn weekday_zh(d: NaiveDate) -> &'static str {
     match d.weekday() {

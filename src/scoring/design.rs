@@ -109,7 +109,7 @@ pub struct Design {
     pub notes: Vec<String>,
 }
 
-fn reject_all(r: &mut Responses, drop: &[Option<String>]) {
+fn reject_all(r: &mut Responses, drop: &[Option<String>], codes: &[String]) {
     let keep: Vec<bool> = r.resp.iter().map(|&p| drop[p as usize].is_none()).collect();
     for (i, _) in keep.iter().enumerate().filter(|(_, k)| !**k) {
         let p = r.resp[i] as usize;
@@ -120,7 +120,7 @@ fn reject_all(r: &mut Responses, drop: &[Option<String>]) {
             column: String::new(),
             respondent: r.respondents[p].id.clone(),
             outlet: r.respondents[p].outlet.clone(),
-            question: format!("#{}", r.item[i]),
+            question: codes[r.item[i] as usize].clone(),
             answer: if r.value[i].is_nan() {
                 "N/A".into()
             } else {
@@ -177,15 +177,7 @@ pub fn check(r: &mut Responses, fw: &Fieldwork, codes: &[String]) -> Design {
             }
         }
     }
-    reject_all(r, &drop);
-    // Item codes in the rejected rows added here.
-    for rej in &mut r.rejected {
-        if let Some(k) = rej.question.strip_prefix('#')
-            && let Ok(k) = k.parse::<usize>()
-        {
-            rej.question = codes[k].clone();
-        }
-    }
+    reject_all(r, &drop, codes);
     design(r, fw, &drop)
 }
 

@@ -504,27 +504,18 @@ pub fn findings_from_rows(
     for (line, item, result, note) in rows {
         let low = item.to_lowercase();
         let whr = format!("{name}:{line}");
-        if ["特别扣分", "特别扣分项", "special", "special_deduction"].contains(&low.as_str())
-        {
-            f.special.push((
-                if note.is_empty() {
-                    result.clone()
-                } else {
-                    note.clone()
-                },
-                whr,
-            ));
-            continue;
-        }
-        if ["特别加分", "特别加分项", "bonus"].contains(&low.as_str()) {
-            f.bonus.push((
-                if note.is_empty() {
-                    result.clone()
-                } else {
-                    note.clone()
-                },
-                whr,
-            ));
+        let special = ["特别扣分", "特别扣分项", "special", "special_deduction"];
+        let bonus = ["特别加分", "特别加分项", "bonus"];
+        let list = if special.contains(&low.as_str()) {
+            Some(&mut f.special)
+        } else if bonus.contains(&low.as_str()) {
+            Some(&mut f.bonus)
+        } else {
+            None
+        };
+        if let Some(list) = list {
+            let text = if note.is_empty() { result } else { note };
+            list.push((text.clone(), whr));
             continue;
         }
         let Some(&k) = s.by_code.get(item.as_str()) else {

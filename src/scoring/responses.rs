@@ -203,7 +203,7 @@ fn norm(h: &str) -> String {
 
 /// The first alias present, compared lowercased, also after a KoboToolbox group prefix
 /// (`grp/outlet_id`).
-fn find(header: &[String], aliases: &[&str]) -> Option<usize> {
+pub fn find(header: &[String], aliases: &[&str]) -> Option<usize> {
     let last = |h: &str| norm(h.rsplit('/').next().unwrap_or(h));
     aliases.iter().find_map(|a| {
         header
