@@ -408,6 +408,9 @@ fn design(r: &Responses, fw: &Fieldwork, drop: &[Option<String>]) -> Design {
         d.psu[i] = k;
         d.weight[i] = w;
     }
+    if d.outlets.len() == 1 {
+        d.notes.push(format!("All questionnaires come from one outlet ({}): the standard errors over the whole base, which come from the differences between outlets, cannot be estimated and show as 0.", d.outlets[0]));
+    }
     if fw.outlets.is_none() {
         d.notes.push("No outlet draw was given (--outlets): every outlet weighs 1 and the standard errors treat the outlets as clusters drawn with replacement from one stratum.".into());
     }

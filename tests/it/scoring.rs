@@ -110,6 +110,13 @@ fn proportional_deduction_and_exclusion() {
     let (code, v, err) = score(t.path(), "item,result\nR1,符合\nR2,N/A\n");
     assert_eq!(code, 0, "{err}");
     close(total(&v), 80.0 / 90.0 * 100.0);
+    // One outlet: the between-outlet standard error cannot be estimated, and the output says so.
+    assert!(
+        v["design_notes"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("All questionnaires come from one outlet (O1)")
+    );
     assert_eq!(v["total"]["level"], "三星级 ()");
     let scores = std::fs::read_to_string(t.path().join("out/scores.csv")).unwrap();
     let q1 = scores
