@@ -19,6 +19,26 @@ pub fn read_xlsx(
     sha256: String,
 ) -> Result<RawTable> {
     let name = display_name(path);
+    // calamine can panic on crafted workbooks (e.g. an arithmetic overflow on a cell
+    // reference with many letters, found by the xlsx fuzz target): such a file is unreadable,
+    // not a crash.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        read_xlsx_inner(path, bytes, opts, sha256)
+    }))
+    .unwrap_or_else(|_| {
+        Err(Error::data(format!(
+            "{name}: not a readable .xlsx workbook: its structure is damaged\nhint: open it in Excel and save it again as .xlsx, or export it as CSV UTF-8"
+        )))
+    })
+}
+
+fn read_xlsx_inner(
+    path: &Path,
+    bytes: &[u8],
+    opts: &ReadOptions,
+    sha256: String,
+) -> Result<RawTable> {
+    let name = display_name(path);
     let mut wb = Xlsx::new(Cursor::new(bytes)).map_err(|e| {
         Error::data(format!(
             "{name}: not a readable .xlsx workbook: {e}\nhint: open it in Excel and save it again as .xlsx, or export it as CSV UTF-8"

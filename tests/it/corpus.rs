@@ -64,6 +64,10 @@ fn the_corpus_gets_clear_errors() {
         ("utf16_no_bom.csv", "utf16_no_bom.csv:1: a NUL byte"),
         ("junk.bin", "junk.bin:1: the file is not valid gb18030 text"),
         ("bad.xlsx", "bad.xlsx: not a readable .xlsx workbook"),
+        (
+            "xlsx_overflow_ref.xlsx",
+            "xlsx_overflow_ref.xlsx: not a readable .xlsx workbook",
+        ),
     ];
     for (file, want) in cases {
         let (code, err) = outlets(t.path(), file);
