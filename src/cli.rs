@@ -12,6 +12,10 @@ use crate::sizing::Stage;
 #[derive(Debug, Parser)]
 #[command(name = "svcaudit", version, propagate_version = true)]
 pub struct Cli {
+    /// Print nothing but errors: no summaries, step lines or progress bars.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -49,6 +53,61 @@ pub enum Command {
     ///   svcaudit score --scheme my-scheme.toml --responses limesurvey.csv kobo.xlsx --out scores
     #[command(verbatim_doc_comment)]
     Score(Box<ScoreArgs>),
+    /// Write a commented audit file (审核文件) to start from.
+    ///
+    /// Example: svcaudit init my-audit.toml
+    Init(InitArgs),
+    /// Run a whole audit's preparation from its audit file: the outlet draw (网点抽样), the
+    /// customer draw (顾客抽样), the fieldwork plan (实地工作计划), and the HTML report and
+    /// Excel workbook, all under reports/<id>/.
+    ///
+    /// After fieldwork, `svcaudit score AUDIT.toml` scores the results and redoes the report.
+    ///
+    /// Examples:
+    ///   svcaudit plan data/example/audit.toml
+    ///   svcaudit plan audit.toml --reports /srv/audits --lang en --force
+    #[command(verbatim_doc_comment)]
+    Plan(PlanArgs),
+}
+
+/// How `plan` and `score AUDIT.toml` write their reports.
+#[derive(Debug, Args, Clone)]
+pub struct AuditOpts {
+    /// The folder that holds every audit's folder reports/<id>/ (relative to where svcaudit runs).
+    #[arg(long, default_value = "reports", value_name = "DIR")]
+    pub reports: PathBuf,
+
+    /// The report's language: zh (中文, the default) or en; overrides the file's `lang`.
+    #[arg(long, value_parser = ["zh", "en"])]
+    pub lang: Option<String>,
+
+    /// Accept paths in the audit file that lead outside its folder (`../`, absolute paths).
+    #[arg(long)]
+    pub allow_outside: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Where to write the template.
+    #[arg(default_value = "audit.toml")]
+    pub path: PathBuf,
+
+    /// Replace an existing file.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The audit file (TOML; `svcaudit init` writes one).
+    pub audit: PathBuf,
+
+    #[command(flatten)]
+    pub opts: AuditOpts,
+
+    /// Draw and plan again over earlier outputs (each draw is recorded in the folder's ledger).
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -69,12 +128,20 @@ pub enum SchemeCommand {
 
 #[derive(Debug, Args)]
 pub struct ScoreArgs {
+    /// An audit file: score its [score] section against the draws and plan under
+    /// reports/<id>/ and redo the report (instead of --responses … --out).
+    #[arg(value_name = "AUDIT.toml", conflicts_with_all = ["responses", "findings", "outlets", "customers", "plan", "out", "scheme", "date_slack", "encoding"])]
+    pub audit: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub audit_opts: AuditOpts,
+
     /// The scoring scheme: a built-in name (gbt27922) or a TOML file.
     #[arg(long, default_value = "gbt27922", value_name = "NAME|FILE")]
     pub scheme: String,
 
     /// Survey result files (CSV or xlsx; long or wide), any number.
-    #[arg(long, required = true, num_args = 1.., value_name = "FILE")]
+    #[arg(long, required_unless_present = "audit", num_args = 1.., value_name = "FILE")]
     pub responses: Vec<PathBuf>,
 
     /// The auditor's findings (CSV or xlsx: item, result, note): every review item, plus a
@@ -107,8 +174,8 @@ pub struct ScoreArgs {
     pub encoding: Option<String>,
 
     /// The output folder.
-    #[arg(long, value_name = "DIR")]
-    pub out: PathBuf,
+    #[arg(long, value_name = "DIR", required_unless_present = "audit")]
+    pub out: Option<PathBuf>,
 
     /// Replace the scores already in --out.
     #[arg(long)]

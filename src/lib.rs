@@ -6,6 +6,7 @@
 //! `sizing` the size rules and allocation; `draw` the outlet draw; `io` every file access;
 //! `schedule` the fieldwork plan; `report` the renderers; `cli` and `commands` the thin command-line layer.
 
+pub mod audit;
 pub mod cli;
 pub mod commands;
 pub mod customers;
@@ -20,3 +21,4 @@ pub mod schedule;
 pub mod scoring;
 pub mod seed;
 pub mod sizing;
+pub mod ui;

@@ -109,7 +109,7 @@ pub fn run_draw(
 }
 
 fn progress_bar() -> Option<indicatif::ProgressBar> {
-    if !std::io::stderr().is_terminal() {
+    if crate::ui::quiet() || !std::io::stderr().is_terminal() {
         return None;
     }
     let b = indicatif::ProgressBar::new(0);
@@ -207,7 +207,7 @@ fn customers_locked(
     crate::io::commit::commit(lock, &files, Some(line))?;
     crate::customers::timing("written");
     let c = &d.scan.counts;
-    eprintln!(
+    crate::status!(
         "drew {} customers to contact and {} reserves in {} outlets from {} records ({} people; {} flagged, {} outside the window or type) into {}",
         d.size.contacts,
         d.size.reserves,
@@ -219,7 +219,7 @@ fn customers_locked(
         a.out.display()
     );
     if c.flagged() > 0 {
-        eprintln!(
+        crate::status!(
             "note: {} rows were flagged and left out; see {}",
             c.flagged(),
             a.out.join("flagged.csv").display()

@@ -1,5 +1,6 @@
 //! One module per subcommand: turn arguments into a validated plan and call the core.
 
+pub mod audit;
 pub mod customers;
 pub mod sample;
 pub mod schedule;
@@ -12,6 +13,7 @@ use crate::error::Result;
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
+    crate::ui::set_quiet(cli.quiet);
     match cli.command {
         Command::Sample(SampleCommand::Outlets(a)) => sample::outlets(*a),
         Command::Sample(SampleCommand::Customers(a)) => customers::customers(*a),
@@ -20,5 +22,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Schedule(a) => schedule::run(*a),
         Command::Scheme(c) => score::scheme(c),
         Command::Score(a) => score::run(*a),
+        Command::Init(a) => audit::init(a),
+        Command::Plan(a) => audit::plan(a),
     }
 }

@@ -126,7 +126,7 @@ fn outlets_locked(
     crate::io::commit::commit(lock, &files, Some(line))?;
 
     let c = &d.draw.counts;
-    eprintln!(
+    crate::status!(
         "drew {} outlets ({} certainty, {} at random) and {} reserves from {} rows ({} closed, {} excluded) into {}",
         c.certainty + c.selected,
         c.certainty,
@@ -191,20 +191,7 @@ fn params_from_args(a: &OutletArgs) -> Result<OutletParams> {
 
 /// The command line as typed, shell-quoted, for the record.
 pub fn command_line() -> String {
-    let mut args = std::env::args();
-    let _ = args.next();
-    let mut parts = vec!["svcaudit".to_string()];
-    for a in args {
-        let plain = !a.is_empty()
-            && a.chars()
-                .all(|c| c.is_alphanumeric() || "-_./=:,@%+".contains(c));
-        parts.push(if plain {
-            a
-        } else {
-            format!("'{}'", a.replace('\'', "'\\''"))
-        });
-    }
-    parts.join(" ")
+    crate::ui::shell_line(&crate::ui::args())
 }
 
 /// The ledger entry of a draw: the seed's commitment and every output's SHA-256.

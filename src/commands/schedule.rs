@@ -193,7 +193,7 @@ pub fn run(a: ScheduleArgs) -> Result<()> {
     })?;
     let outlets_done =
         input.outlets.len() - plan.unplanned.iter().filter(|u| u.item == "outlet").count();
-    eprintln!(
+    crate::status!(
         "planned {} outlet tasks for {} of {} outlets and {} call attempts for {} customers, {} calendars, into {}",
         plan.tasks.len(),
         outlets_done,
@@ -209,7 +209,7 @@ pub fn run(a: ScheduleArgs) -> Result<()> {
         a.out.display()
     );
     if !plan.unplanned.is_empty() {
-        eprintln!(
+        crate::status!(
             "warning: {} items could not be planned; unplanned.csv and plan.md say why",
             plan.unplanned.len()
         );

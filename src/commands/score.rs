@@ -90,14 +90,21 @@ fn read_findings(s: &Scheme, path: &Path) -> Result<Findings> {
 }
 
 pub fn run(a: ScoreArgs) -> Result<()> {
+    if let Some(audit) = &a.audit {
+        return super::audit::score(audit, &a.audit_opts, a.force);
+    }
+    let out = a
+        .out
+        .clone()
+        .ok_or_else(|| Error::usage("--out DIR is required without an audit file"))?;
     let s = load_scheme(&a.scheme)?;
     if a.date_slack < 0 {
         return Err(Error::usage("--date-slack must be 0 or more days"));
     }
-    if !a.force && a.out.join("scores.csv").exists() {
+    if !a.force && out.join("scores.csv").exists() {
         return Err(Error::usage(format!(
             "{}: scores are already there; choose another --out or pass --force to replace them",
-            a.out.display()
+            out.display()
         )));
     }
     let fw = Fieldwork {
@@ -165,7 +172,7 @@ pub fn run(a: ScoreArgs) -> Result<()> {
                 .into_bytes(),
         ),
     ];
-    crate::io::commit::with_lock(&a.out, |lock| crate::io::commit::commit(lock, &files, None))?;
+    crate::io::commit::with_lock(&out, |lock| crate::io::commit::commit(lock, &files, None))?;
     if timing {
         eprintln!("timing: written {:?}", t0.elapsed());
     }
@@ -180,25 +187,25 @@ pub fn run(a: ScoreArgs) -> Result<()> {
                     None => "不通过 fail".into(),
                 }
             };
-            eprintln!(
-                "scored {} answers from {} questionnaires ({} rejected answers); total {:.2} ± {:.2} (95 % CI), {level}; into {}",
-                c.scored,
-                c.questionnaires_scored,
-                c.rejected,
+            crate::status!(
+                "scored {} from {} ({} rejected); total {:.2} ± {:.2} (95 % CI), {level}; into {}",
+                plural(c.scored, "answer"),
+                plural(c.questionnaires_scored, "questionnaire"),
+                plural(c.rejected, "answer"),
                 t.value,
                 crate::scoring::estimate::Z95 * t.se,
-                a.out.display()
+                out.display()
             );
             if !t.uncertain.is_empty() {
-                eprintln!(
+                crate::status!(
                     "warning: the 95 % interval of the total contains a level threshold; report.md says which"
                 );
             }
         }
-        None => eprintln!(
-            "nothing could be scored ({} rejected answers); see {}",
-            c.rejected,
-            a.out.join("rejected.csv").display()
+        None => crate::status!(
+            "nothing could be scored ({} rejected); see {}",
+            plural(c.rejected, "answer"),
+            out.join("rejected.csv").display()
         ),
     }
     Ok(())
@@ -206,13 +213,11 @@ pub fn run(a: ScoreArgs) -> Result<()> {
 
 /// The command as typed, for the reproduction line.
 fn command_line() -> String {
-    let mut parts = vec!["svcaudit".to_string()];
-    parts.extend(std::env::args().skip(1).map(|a| {
-        if a.is_empty() || a.contains([' ', '"', '\'']) {
-            format!("'{}'", a.replace('\'', "'\\''"))
-        } else {
-            a
-        }
-    }));
-    parts.join(" ")
+    crate::ui::shell_line(&crate::ui::args())
+}
+
+/// `1 answer`, `2 answers`.
+fn plural(n: impl Into<u64>, word: &str) -> String {
+    let n = n.into();
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }

@@ -1,5 +1,6 @@
 //! The only part of the crate that touches files: readers, writers and the manifest.
 
+pub mod auditdir;
 pub mod commit;
 pub mod draws;
 pub mod frame;

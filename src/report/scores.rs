@@ -246,7 +246,8 @@ pub fn summary_json(
     let v = json!({
         "format": "svcaudit-scores/1",
         "tool_version": env!("CARGO_PKG_VERSION"),
-        "scheme": {"name": s.name, "sha256": s.sha256, "scale": s.scale},
+        "scheme": {"name": s.name, "sha256": s.sha256, "scale": s.scale,
+            "levels": s.levels.iter().map(|l| json!({"name": l.name, "en": l.en, "min": l.min})).collect::<Vec<_>>()},
         "inputs": r.inputs.iter().map(|i| json!({
             "path": i.name, "sha256": i.sha256, "layout": i.layout, "encoding": i.encoding,
             "rows": i.rows, "blank_rows": i.blank_rows, "answers": i.answers, "not_shown": i.not_shown,

@@ -1,0 +1,173 @@
+//! The audit workbook (`reports/<id>/report.xlsx`), written with rust_xlsxwriter: one sheet
+//! each for the sampled outlets, the reserves, the customer sample, the plan, the customer
+//! calls, the scores and the rejected answers. Header row bold and frozen, widths set from the
+//! content (capped), an autofilter on every sheet.
+//!
+//! Invariant: every cell that comes from input data is written as a string, so a value such
+//! as `=HYPERLINK(...)` or `+1` stays text and is never a formula; only the numbers svcaudit
+//! computed itself (ranks, probabilities, weights, scores) are written as numbers. The calls
+//! sheet masks names and phones like every report (张*, 138****5678): the full call list is
+//! `plan/calls.csv`, for the interviewers only.
+
+use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, Worksheet};
+
+use crate::error::{Error, Result};
+use crate::io::auditdir::{AuditDir, Table};
+
+/// Columns svcaudit computes, written as numbers when they parse as one.
+const NUMERIC: &[&str] = &[
+    "rank",
+    "prn",
+    "inclusion_prob",
+    "weight",
+    "call_order",
+    "attempt",
+    "points",
+    "applicable_points",
+    "n",
+    "rate",
+    "rate_se",
+    "rate_ci_low",
+    "rate_ci_high",
+    "score",
+    "score_se",
+    "score_ci_low",
+    "score_ci_high",
+    "mean_answer",
+    "line",
+];
+
+/// The widest column, in characters.
+const MAX_WIDTH: usize = 50;
+
+fn xerr(e: rust_xlsxwriter::XlsxError) -> Error {
+    Error::data(format!("writing the workbook: {e}"))
+}
+
+fn sheet(
+    wb: &mut Workbook,
+    name: &str,
+    t: &Table,
+    keep: impl Fn(&[String]) -> bool,
+    mask: &[&str],
+) -> Result<()> {
+    let bold = Format::new().set_bold();
+    let ws: &mut Worksheet = wb.add_worksheet();
+    ws.set_name(name).map_err(xerr)?;
+    let numeric: Vec<bool> = t
+        .header
+        .iter()
+        .map(|h| NUMERIC.contains(&h.as_str()))
+        .collect();
+    let masked: Vec<Option<&str>> = t
+        .header
+        .iter()
+        .map(|h| mask.iter().copied().find(|m| *m == h.as_str()))
+        .collect();
+    let mut width: Vec<usize> = t.header.iter().map(|h| display_width(h)).collect();
+    for (c, h) in t.header.iter().enumerate() {
+        ws.write_string_with_format(0, c as u16, h, &bold)
+            .map_err(xerr)?;
+    }
+    let mut row = 1u32;
+    for r in t.rows.iter().filter(|r| keep(r)) {
+        for (c, v) in r.iter().enumerate() {
+            let col = c as u16;
+            let v = match masked.get(c).copied().flatten() {
+                Some("phone") => crate::customers::fields::mask_phone(v),
+                Some(_) => crate::customers::fields::mask_name(v),
+                None => v.clone(),
+            };
+            if let Some(w) = width.get_mut(c) {
+                *w = (*w).max(display_width(&v));
+            }
+            match (numeric.get(c), v.parse::<f64>()) {
+                (Some(true), Ok(x)) if x.is_finite() => {
+                    ws.write_number(row, col, x).map_err(xerr)?;
+                }
+                _ => {
+                    ws.write_string(row, col, &v).map_err(xerr)?;
+                }
+            }
+        }
+        row += 1;
+    }
+    for (c, w) in width.iter().enumerate() {
+        ws.set_column_width(c as u16, (*w).clamp(4, MAX_WIDTH) as f64 + 1.0)
+            .map_err(xerr)?;
+    }
+    ws.set_freeze_panes(1, 0).map_err(xerr)?;
+    if !t.header.is_empty() {
+        ws.autofilter(0, 0, row.saturating_sub(1), (t.header.len() - 1) as u16)
+            .map_err(xerr)?;
+    }
+    Ok(())
+}
+
+/// Characters, with CJK counted twice (Excel's column width is in narrow characters).
+fn display_width(s: &str) -> usize {
+    s.chars()
+        .map(|c| if (c as u32) >= 0x2E80 { 2 } else { 1 })
+        .sum()
+}
+
+/// Builds the workbook; sheets for parts the folder does not hold yet are left out.
+pub fn build(d: &AuditDir) -> Result<Vec<u8>> {
+    let mut wb = Workbook::new();
+    // The file's creation date is the draw's date, not the clock, so the same folder gives
+    // the same bytes.
+    let day = d
+        .outlets
+        .as_ref()
+        .and_then(|o| o.manifest["drawn_on"].as_str())
+        .and_then(|s| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
+        .unwrap_or_default();
+    use chrono::Datelike;
+    let when = ExcelDateTime::from_ymd(day.year() as u16, day.month() as u8, day.day() as u8)
+        .map_err(xerr)?;
+    wb.set_properties(&DocProperties::new().set_creation_datetime(&when));
+    let role = |t: &Table| t.col("role");
+    if let Some(o) = &d.outlets {
+        let rc = role(&o.sample);
+        let s = &o.sample;
+        sheet(
+            &mut wb,
+            "sample 抽中网点",
+            s,
+            |r| s.cell(r, rc) != "reserve",
+            &[],
+        )?;
+        sheet(
+            &mut wb,
+            "reserves 备选",
+            s,
+            |r| s.cell(r, rc) == "reserve",
+            &[],
+        )?;
+    }
+    if let Some(c) = &d.customers {
+        sheet(&mut wb, "customers 顾客样本", &c.sample, |_| true, &[])?;
+    }
+    if let Some(p) = &d.plan {
+        sheet(&mut wb, "plan 计划", &p.visits, |_| true, &[])?;
+        sheet(
+            &mut wb,
+            "calls 顾客访问",
+            &p.calls,
+            |_| true,
+            &["customer_name", "phone"],
+        )?;
+    }
+    if let Some(s) = &d.scores {
+        sheet(&mut wb, "scores 评分", &s.scores, |_| true, &[])?;
+        sheet(&mut wb, "rejected 未计分", &s.rejected, |_| true, &[])?;
+    }
+    if wb.worksheets().is_empty() {
+        wb.add_worksheet()
+            .set_name("empty")
+            .map_err(xerr)?
+            .write_string(0, 0, "nothing drawn yet")
+            .map_err(xerr)?;
+    }
+    wb.save_to_buffer().map_err(xerr)
+}
