@@ -365,15 +365,18 @@ fn resolve(l: &Loaded, v: &str) -> std::result::Result<String, String> {
     Ok(full.display().to_string())
 }
 
-/// Parses a step's arguments with the real command line and runs it, recording the
-/// equivalent single-step command in its manifest.
-fn run_step(l: &Loaded, section: &str, args: Vec<String>) -> Result<()> {
+/// Parses a step's arguments with the real command line.
+fn parse_step(l: &Loaded, section: &str, args: &[String]) -> Result<Cli> {
     let mut full = vec!["svcaudit".to_string()];
     full.extend(args.iter().cloned());
     if crate::ui::quiet() {
         full.push("--quiet".into());
     }
-    let cli = Cli::try_parse_from(&full).map_err(|e| clap_error(l, section, &e))?;
+    Cli::try_parse_from(&full).map_err(|e| clap_error(l, section, &e))
+}
+
+/// Runs a parsed step, recording the equivalent single-step command in its manifest.
+fn run_step(cli: Cli, args: Vec<String>) -> Result<()> {
     crate::ui::set_args(Some(args));
     let r = super::run(cli);
     crate::ui::set_args(None);
@@ -429,8 +432,8 @@ pub fn plan(a: PlanArgs) -> Result<()> {
     let mut problems = Vec::new();
     for st in STEPS.iter().filter(|s| s.section != "score") {
         if let Some(sec) = l.audit.section(st.section) {
-            match argv(&l, sec, a.force) {
-                Ok(v) => steps.push((st, v)),
+            match argv(&l, sec, a.force).and_then(|v| Ok((parse_step(&l, st.section, &v)?, v))) {
+                Ok((cli, v)) => steps.push((st, cli, v)),
                 Err(e) => problems.push(e.message),
             }
         }
@@ -440,9 +443,9 @@ pub fn plan(a: PlanArgs) -> Result<()> {
     }
     std::fs::create_dir_all(&l.dir).map_err(|e| Error::io(&l.dir, "create", &e))?;
     let n = steps.len() + 1;
-    for (i, (st, args)) in steps.into_iter().enumerate() {
+    for (i, (st, cli, args)) in steps.into_iter().enumerate() {
         crate::status!("[{}/{n}] {}", i + 1, st.label);
-        run_step(&l, st.section, args)?;
+        run_step(cli, args)?;
     }
     crate::status!("[{n}/{n}] report (报告)");
     write_report(&l)?;
@@ -472,8 +475,9 @@ pub fn score(path: &Path, opts: &AuditOpts, force: bool) -> Result<()> {
         )));
     }
     let args = argv(&l, sec, force)?;
+    let cli = parse_step(&l, "score", &args)?;
     crate::status!("[1/2] {}", step("score").label);
-    run_step(&l, "score", args)?;
+    run_step(cli, args)?;
     crate::status!("[2/2] report (报告)");
     write_report(&l)?;
     crate::status!(

@@ -3,6 +3,7 @@
 //! Golden files live in `tests/golden/`; refresh them with `UPDATE_GOLDEN=1 cargo test` and
 //! review the diff.
 
+mod audit;
 mod cli_errors;
 mod common;
 mod corpus;
