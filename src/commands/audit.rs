@@ -67,6 +67,12 @@ pub fn load(path: &Path, opts: &AuditOpts) -> Result<Loaded> {
             "{name}:{line}: not UTF-8 text; save the audit file as UTF-8"
         ))
     })?;
+    from_text(path, text, opts)
+}
+
+/// Parses an audit file's text; `path` says where it lives (paths are relative to it).
+pub fn from_text(path: &Path, text: &str, opts: &AuditOpts) -> Result<Loaded> {
+    let name = path.display().to_string();
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let audit = audit::parse(&name, text)?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -417,6 +423,42 @@ fn clap_error(l: &Loaded, section: &str, e: &clap::Error) -> Error {
     ))
 }
 
+/// A planned step: what it is, its parsed command line and its arguments.
+type Planned = (&'static Step, Cli, Vec<String>);
+
+/// Every step of `plan` (all sections but `[score]`) as a parsed command line, so that a
+/// mistake anywhere in the file is reported, all at once, before anything is drawn.
+fn plan_steps(l: &Loaded, force: bool) -> Result<Vec<Planned>> {
+    let mut steps = Vec::new();
+    let mut problems = Vec::new();
+    for st in STEPS.iter().filter(|s| s.section != "score") {
+        if let Some(sec) = l.audit.section(st.section) {
+            match argv(l, sec, force).and_then(|v| Ok((parse_step(l, st.section, &v)?, v))) {
+                Ok((cli, v)) => steps.push((st, cli, v)),
+                Err(e) => problems.push(e.message),
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(steps)
+    } else {
+        Err(Error::data(problems.join("\n")))
+    }
+}
+
+/// Checks an audit file's text as `plan` and `score` would before running anything, and
+/// returns each step's argument list (for tests and fuzzing; it runs nothing).
+pub fn check_text(path: &Path, text: &str, opts: &AuditOpts) -> Result<Vec<Vec<String>>> {
+    let l = from_text(path, text, opts)?;
+    let mut out: Vec<Vec<String>> = plan_steps(&l, false)?.into_iter().map(|p| p.2).collect();
+    if let Some(sec) = l.audit.section("score") {
+        let v = argv(&l, sec, false)?;
+        parse_step(&l, "score", &v)?;
+        out.push(v);
+    }
+    Ok(out)
+}
+
 /// `svcaudit plan AUDIT.toml`.
 pub fn plan(a: PlanArgs) -> Result<()> {
     let l = load(&a.audit, &a.opts)?;
@@ -426,21 +468,7 @@ pub fn plan(a: PlanArgs) -> Result<()> {
             l.path.display()
         )));
     }
-    // Every step's arguments first, so that a mistake anywhere in the file is reported
-    // before anything is drawn.
-    let mut steps = Vec::new();
-    let mut problems = Vec::new();
-    for st in STEPS.iter().filter(|s| s.section != "score") {
-        if let Some(sec) = l.audit.section(st.section) {
-            match argv(&l, sec, a.force).and_then(|v| Ok((parse_step(&l, st.section, &v)?, v))) {
-                Ok((cli, v)) => steps.push((st, cli, v)),
-                Err(e) => problems.push(e.message),
-            }
-        }
-    }
-    if !problems.is_empty() {
-        return Err(Error::data(problems.join("\n")));
-    }
+    let steps = plan_steps(&l, a.force)?;
     std::fs::create_dir_all(&l.dir).map_err(|e| Error::io(&l.dir, "create", &e))?;
     let n = steps.len() + 1;
     for (i, (st, cli, args)) in steps.into_iter().enumerate() {
@@ -467,6 +495,8 @@ pub fn score(path: &Path, opts: &AuditOpts, force: bool) -> Result<()> {
             l.path.display()
         )));
     };
+    let args = argv(&l, sec, force)?;
+    let cli = parse_step(&l, "score", &args)?;
     if !l.dir.join("outlets").join("sample.csv").exists() {
         return Err(Error::data(format!(
             "{}: no outlet draw there; run `svcaudit plan {}` first",
@@ -474,8 +504,6 @@ pub fn score(path: &Path, opts: &AuditOpts, force: bool) -> Result<()> {
             l.path.display()
         )));
     }
-    let args = argv(&l, sec, force)?;
-    let cli = parse_step(&l, "score", &args)?;
     crate::status!("[1/2] {}", step("score").label);
     run_step(cli, args)?;
     crate::status!("[2/2] report (报告)");

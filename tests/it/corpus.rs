@@ -243,3 +243,66 @@ fn broken_schemes_get_errors_with_lines() {
         e.message
     );
 }
+
+#[test]
+fn audit_files_cannot_reach_outside_their_folder() {
+    let t = tempfile::tempdir().unwrap();
+    let reports = t.path().join("reports");
+    let reports = reports.to_str().unwrap();
+    let (code, _, err) = crate::common::run_in(
+        &root(),
+        &[
+            "plan",
+            "tests/corpus/audit_parent_paths.toml",
+            "--reports",
+            reports,
+        ],
+    );
+    assert_eq!(code, 1, "{err}");
+    for (line, key, value) in [
+        (7, "outlets] frame", "../../../../etc/passwd"),
+        (8, "outlets] include", "/etc/shadow"),
+        (9, "outlets] visited", "sub/../../x.csv"),
+    ] {
+        assert!(
+            err.contains(&format!(
+                "tests/corpus/audit_parent_paths.toml:{line}: [{key} = {value:?}: leads outside the audit file's folder"
+            )),
+            "{line}: {err}"
+        );
+    }
+    assert!(!err.contains("\"ok.csv\""), "{err}");
+    // score checks its own section the same way, before anything else.
+    let (code, _, err) = crate::common::run_in(
+        &root(),
+        &[
+            "score",
+            "tests/corpus/audit_parent_paths.toml",
+            "--reports",
+            reports,
+        ],
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains(
+            "audit_parent_paths.toml:12: [score] responses = \"../results.csv\": leads outside"
+        ),
+        "{err}"
+    );
+    assert!(!t.path().join("reports").exists(), "nothing written");
+    let (code, _, err) = crate::common::run_in(
+        &root(),
+        &[
+            "plan",
+            "tests/corpus/audit_bad_id.toml",
+            "--reports",
+            reports,
+        ],
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("tests/corpus/audit_bad_id.toml:3: [audit] id \"../../../tmp/pwned\""),
+        "{err}"
+    );
+    assert!(!t.path().join("reports").exists() && !t.path().join("tmp").exists());
+}

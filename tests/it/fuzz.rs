@@ -416,3 +416,93 @@ fn fuzz_result_importer_and_findings() {
         let _ = svcaudit::scoring::findings_from_rows(&scheme, "f.csv", &rows, "result", "item");
     });
 }
+
+/// The audit file: parsing, key and path checks, and the steps' command lines, as `plan`
+/// and `score` do them before running anything.
+#[test]
+fn fuzz_audit_file() {
+    let mut seeds = vec![
+        svcaudit::audit::TEMPLATE.as_bytes().to_vec(),
+        std::fs::read(root().join("data/example/audit.toml")).unwrap(),
+    ];
+    for f in ["audit_parent_paths.toml", "audit_bad_id.toml"] {
+        seeds.push(std::fs::read(root().join("tests/corpus").join(f)).unwrap());
+    }
+    let opts = svcaudit::cli::AuditOpts {
+        reports: "reports".into(),
+        lang: None,
+        allow_outside: false,
+    };
+    let file = root().join("data/example/audit.toml");
+    let base = root().join("data/example");
+    fuzz("audit", &seeds, |b| {
+        let text = String::from_utf8_lossy(b);
+        if let Ok(a) = svcaudit::audit::parse("a.toml", &text) {
+            assert!(svcaudit::audit::check_id(&a.id).is_ok(), "{:?}", a.id);
+            for s in &a.sections {
+                for o in &s.options {
+                    assert!(!o.key.is_empty() && !o.key.starts_with('-'), "{o:?}");
+                }
+            }
+        }
+        if let Ok(steps) = svcaudit::commands::audit::check_text(&file, &text, &opts) {
+            // Every file an accepted audit names lies in the audit file's folder.
+            for args in &steps {
+                for v in args {
+                    if v.contains("data/example") {
+                        assert!(
+                            lexically_inside(Path::new(v), &base),
+                            "{v} escapes {}",
+                            base.display()
+                        );
+                    }
+                }
+            }
+        }
+        // The path check against a second, stack-based implementation.
+        let p = text.lines().next().unwrap_or("");
+        if !svcaudit::commands::audit::escapes(Path::new(p)) {
+            assert!(
+                lexically_inside(&Path::new("/b/a").join(p), Path::new("/b/a")),
+                "{p:?}"
+            );
+        }
+    });
+}
+
+/// `p` after resolving `.` and `..` by a stack stays below `base`.
+fn lexically_inside(p: &Path, base: &Path) -> bool {
+    use std::path::Component;
+    let mut stack: Vec<std::ffi::OsString> = Vec::new();
+    let mut absolute = false;
+    for c in p.components() {
+        match c {
+            Component::RootDir | Component::Prefix(_) => {
+                stack.clear();
+                absolute = true;
+            }
+            Component::CurDir => {}
+            Component::ParentDir => {
+                stack.pop();
+            }
+            Component::Normal(x) => stack.push(x.to_os_string()),
+        }
+    }
+    let mut q = if absolute {
+        std::path::PathBuf::from("/")
+    } else {
+        std::path::PathBuf::new()
+    };
+    q.extend(stack);
+    let mut b = std::path::PathBuf::new();
+    for c in base.components() {
+        match c {
+            Component::ParentDir => {
+                b.pop();
+            }
+            Component::CurDir => {}
+            other => b.push(other),
+        }
+    }
+    q.starts_with(&b)
+}
