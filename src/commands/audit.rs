@@ -336,9 +336,19 @@ pub fn escapes(p: &Path) -> bool {
     false
 }
 
-/// Resolves a path of the audit file against the file's folder, refusing one that leads
-/// outside it unless `--allow-outside`.
+/// Resolves a path of the audit file against the file's folder.
 fn resolve(l: &Loaded, v: &str) -> std::result::Result<String, String> {
+    resolve_in(&l.base, v, l.allow_outside)
+}
+
+/// Resolves `v`, a path written in an audit file whose folder is `base`, refusing one that
+/// leads outside `base` (`..` above it, an absolute path, or an existing file reached
+/// through a symbolic link out) unless `allow_outside`.
+pub fn resolve_in(
+    base: &Path,
+    v: &str,
+    allow_outside: bool,
+) -> std::result::Result<String, String> {
     let p = Path::new(v);
     if v.is_empty() {
         return Err("an empty path".into());
@@ -347,21 +357,21 @@ fn resolve(l: &Loaded, v: &str) -> std::result::Result<String, String> {
         return Err("a path with a NUL byte".into());
     }
     let outside = "leads outside the audit file's folder; keep the audit's files beside audit.toml or below it, or pass --allow-outside if this is intended";
-    if !l.allow_outside && (p.is_absolute() || escapes(p)) {
+    if !allow_outside && (p.is_absolute() || escapes(p)) {
         return Err(outside.into());
     }
-    let full = if p.is_absolute() || l.base.as_os_str().is_empty() {
+    let full = if p.is_absolute() || base.as_os_str().is_empty() {
         p.to_path_buf()
     } else {
-        l.base.join(p)
+        base.join(p)
     };
-    if !l.allow_outside
+    if !allow_outside
         && let (Ok(f), Ok(b)) = (
             full.canonicalize(),
-            if l.base.as_os_str().is_empty() {
+            if base.as_os_str().is_empty() {
                 Path::new(".").canonicalize()
             } else {
-                l.base.canonicalize()
+                base.canonicalize()
             },
         )
         && !f.starts_with(&b)

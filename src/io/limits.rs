@@ -8,6 +8,9 @@ pub const MAX_COLUMNS: usize = 1000;
 pub const MAX_FIELD: usize = 1 << 20;
 /// Bytes in one record of a streamed file.
 pub const MAX_RECORD: usize = 16 << 20;
+/// Cells of an xlsx sheet: the filled ones, and the rectangle from the first to the last
+/// (a workbook is read whole; 20 million is a full sheet of 1,048,576 rows × 19 columns).
+pub const MAX_XLSX_CELLS: usize = 20_000_000;
 
 /// The byte offset of a quote that opens a field and is never closed, following the CSV
 /// rules the readers use: a quote opens a field only at its start (after white space too

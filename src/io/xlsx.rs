@@ -9,6 +9,7 @@ use std::path::Path;
 
 use calamine::{Data, Reader, Xlsx};
 
+use super::limits::{MAX_COLUMNS, MAX_XLSX_CELLS};
 use super::table::{Format, RawTable, ReadOptions, RowCollector, display_name};
 use crate::error::{Error, Result};
 
@@ -60,28 +61,82 @@ fn read_xlsx_inner(
             .cloned()
             .ok_or_else(|| Error::data(format!("{name}: the workbook has no sheets")))?,
     };
-    let range = wb
-        .worksheet_range(&sheet)
-        .map_err(|e| Error::data(format!("{name}: cannot read sheet `{sheet}`: {e}")))?;
-    let (row0, col0) = range.start().unwrap_or((0, 0));
-    let mut rows = RowCollector::new(&name);
-    for (i, row) in range.rows().enumerate() {
-        let line = row0 as u64 + i as u64 + 1;
-        let mut cells = Vec::with_capacity(row.len());
-        for (j, cell) in row.iter().enumerate() {
-            match cell_text(cell) {
-                Ok(t) => cells.push(t),
-                Err(what) => {
-                    rows.problem(format!(
-                        "{name}:{line}:{}: cell {}{line} holds {what}",
-                        col0 as usize + j + 1,
-                        column_letters(col0 as usize + j)
-                    ));
-                    cells.push(String::new());
+    // The cells are streamed and laid out here rather than through calamine's
+    // `worksheet_range`, which allocates the whole rectangle from the first to the last used
+    // cell: one stray cell at XFD1048576 in a 1 KB file asked for 512 GB and aborted the
+    // process. The layout is the same: the rectangle of the non-empty cells.
+    let unreadable =
+        |e: calamine::XlsxError| Error::data(format!("{name}: cannot read sheet `{sheet}`: {e}"));
+    let mut cells: Vec<(u32, u32, Data)> = Vec::new();
+    match wb.worksheet_cells_reader(&sheet) {
+        Ok(mut reader) => {
+            while let Some(c) = reader.next_cell().map_err(unreadable)? {
+                if matches!(c.get_value(), calamine::DataRef::Empty) {
+                    continue;
                 }
+                if cells.len() >= MAX_XLSX_CELLS {
+                    return Err(Error::data(format!(
+                        "{name}: sheet `{sheet}` has more than {MAX_XLSX_CELLS} filled cells; svcaudit reads at most that many from a workbook\nhint: export the sheet as CSV UTF-8, which is streamed"
+                    )));
+                }
+                let (r, col) = c.get_position();
+                cells.push((r, col, Data::from(c.get_value().clone())));
             }
         }
-        rows.push(line, cells);
+        Err(calamine::XlsxError::NotAWorksheet(_)) => {}
+        Err(e) => return Err(unreadable(e)),
+    }
+    let mut rows = RowCollector::new(&name);
+    if !cells.is_empty() {
+        cells.sort_by_key(|c| (c.0, c.1));
+        let (row0, row_end) = (cells[0].0, cells[cells.len() - 1].0);
+        let col0 = cells.iter().map(|c| c.1).min().unwrap_or(0);
+        let col_end = cells.iter().map(|c| c.1).max().unwrap_or(0);
+        let width = (col_end - col0) as usize + 1;
+        let height = (row_end - row0) as usize + 1;
+        if width > MAX_COLUMNS {
+            let far = cells
+                .iter()
+                .max_by_key(|c| c.1)
+                .map_or((0, 0), |c| (c.0, c.1));
+            return Err(Error::data(format!(
+                "{name}: sheet `{sheet}`: its cells span {width} columns ({}..{}); svcaudit reads at most {MAX_COLUMNS}. The farthest cell is {}{}\nhint: delete stray cells far to the right of the table, or export the sheet as CSV UTF-8",
+                column_letters(col0 as usize),
+                column_letters(col_end as usize),
+                column_letters(far.1 as usize),
+                far.0 as u64 + 1
+            )));
+        }
+        if width.saturating_mul(height) > MAX_XLSX_CELLS {
+            return Err(Error::data(format!(
+                "{name}: sheet `{sheet}`: its cells span rows {} to {} and {width} columns, more than {MAX_XLSX_CELLS} cells; svcaudit reads at most that many from a workbook\nhint: delete stray cells far below the table, or export the sheet as CSV UTF-8",
+                row0 as u64 + 1,
+                row_end as u64 + 1
+            )));
+        }
+        let mut next = cells.into_iter().peekable();
+        for r in row0..=row_end {
+            let line = r as u64 + 1;
+            let mut row = vec![Data::Empty; width];
+            while let Some((_, c, v)) = next.next_if(|c| c.0 == r) {
+                row[(c - col0) as usize] = v;
+            }
+            let mut texts = Vec::with_capacity(width);
+            for (j, cell) in row.iter().enumerate() {
+                match cell_text(cell) {
+                    Ok(t) => texts.push(t),
+                    Err(what) => {
+                        rows.problem(format!(
+                            "{name}:{line}:{}: cell {}{line} holds {what}",
+                            col0 as usize + j + 1,
+                            column_letters(col0 as usize + j)
+                        ));
+                        texts.push(String::new());
+                    }
+                }
+            }
+            rows.push(line, texts);
+        }
     }
     let Some((header, rows, blank_rows)) = rows
         .finish("fix these cells in the workbook (an error value such as #N/A cannot be read)")?

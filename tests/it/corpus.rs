@@ -68,6 +68,14 @@ fn the_corpus_gets_clear_errors() {
             "xlsx_overflow_ref.xlsx",
             "xlsx_overflow_ref.xlsx: not a readable .xlsx workbook",
         ),
+        (
+            "xlsx_far_cell.xlsx",
+            "xlsx_far_cell.xlsx: sheet `Sheet1`: its cells span 16384 columns (A..XFD); svcaudit reads at most 1000. The farthest cell is XFD1048576",
+        ),
+        (
+            "xlsx_far_row.xlsx",
+            "xlsx_far_row.xlsx: sheet `Sheet1`: its cells span rows 1 to 1048576 and 1000 columns, more than 20000000 cells",
+        ),
     ];
     for (file, want) in cases {
         let (code, err) = outlets(t.path(), file);
