@@ -33,8 +33,10 @@ def main():
         w.writerow(["response_id", "customer_id", "outlet_id", "date", "by", "question_code", "answer"])
         k = 0
         first = None
+        silent = []
         for r in sample:
             if rnd.random() > 0.6:
+                silent.append(r)
                 continue
             k += 1
             first = first or r
@@ -50,10 +52,13 @@ def main():
             ]
             for q, a in answers:
                 w.writerow([f"IV{k:04d}", r["unit_id"], r["outlet_id"], "", "", q, a])
-        # Planted: a customer never drawn, the first customer again, an answer out of range.
+        # Planted: a customer never drawn, the first customer again, an answer out of range
+        # (from a drawn customer who had not answered yet).
         w.writerow(["IV9001", "GD999999", "WD0240", "", "", "CS_OVERALL", "5"])
         w.writerow(["IV9002", first["unit_id"], first["outlet_id"], "", "", "CS_OVERALL", "4"])
-        w.writerow([f"IV{k:04d}", first["unit_id"], first["outlet_id"], "", "", "CS_REPAIR", "9"])
+        late = silent[0]
+        w.writerow(["IV9003", late["unit_id"], late["outlet_id"], "", "", "CS_CONTROL", "是"])
+        w.writerow(["IV9003", late["unit_id"], late["outlet_id"], "", "", "CS_OVERALL", "9"])
     visits = rows(AUDIT / "plan" / "visits.csv")
     with open(OUT / "mystery.csv", "w", encoding="utf-8", newline="") as f:
         w = csv.writer(f, lineterminator="\n")

@@ -485,15 +485,7 @@ pub fn plan(a: PlanArgs) -> Result<()> {
         crate::status!("[{}/{n}] {}", i + 1, st.label);
         run_step(cli, args)?;
     }
-    crate::status!("[{n}/{n}] report (报告)");
-    write_report(&l)?;
-    crate::status!(
-        "audit {}: {} and {}",
-        l.audit.id,
-        l.dir.join("report.html").display(),
-        l.dir.join("report.xlsx").display()
-    );
-    Ok(())
+    report_step(&l, n)
 }
 
 /// `svcaudit score AUDIT.toml`.
@@ -516,8 +508,13 @@ pub fn score(path: &Path, opts: &AuditOpts, force: bool) -> Result<()> {
     }
     crate::status!("[1/2] {}", step("score").label);
     run_step(cli, args)?;
-    crate::status!("[2/2] report (报告)");
-    write_report(&l)?;
+    report_step(&l, 2)
+}
+
+/// The last of `n` steps: the report, and where it is.
+fn report_step(l: &Loaded, n: usize) -> Result<()> {
+    crate::status!("[{n}/{n}] report (报告)");
+    write_report(l)?;
     crate::status!(
         "audit {}: {} and {}",
         l.audit.id,

@@ -73,6 +73,25 @@ impl W {
     fn h(&mut self, s: &str) {
         self.o.push_str(s);
     }
+    /// Opens a section with its numbered heading (the first does not start a printed page).
+    fn section(&mut self, id: &str, num: &str, zh: &str, en: &str) {
+        let class = if id == "sample" {
+            " class=\"first\""
+        } else {
+            ""
+        };
+        let head = format!("{num} {}", self.t(zh, en));
+        let _ = writeln!(
+            self.o,
+            "<section id=\"{id}\"><h2{class}>{}</h2>",
+            esc(head.trim())
+        );
+    }
+    /// A greyed note.
+    fn muted(&mut self, zh: &str, en: &str) {
+        let s = esc(self.t(zh, en));
+        let _ = write!(self.o, "<p class=\"muted\">{s}</p>");
+    }
     fn table(&mut self, id: &str, head: &[String], rows: &[Vec<Cell>]) {
         let _ = write!(self.o, "<table id=\"{}\"><thead><tr>", esc(id));
         for h in head {
@@ -174,60 +193,34 @@ pub fn render(m: &Meta, d: &AuditDir) -> String {
     }
     w.h("</ol></nav>\n");
 
-    let _ = writeln!(
-        w.o,
-        "<section id=\"sample\"><h2 class=\"first\">1 {}</h2>",
-        w.t("抽样说明", "Sample justification")
-    );
+    w.section("sample", "1", "抽样说明", "Sample justification");
     match &d.outlets {
         Some(o) => outlets(&mut w, o),
-        None => {
-            let s = w.t("尚无网点抽样。", "No outlet draw yet.").to_string();
-            let _ = write!(w.o, "<p class=\"muted\">{s}</p>");
-        }
+        None => w.muted("尚无网点抽样。", "No outlet draw yet."),
     }
     if let Some(c) = &d.customers {
         customers(&mut w, c);
     }
     w.h("</section>\n");
-
-    let _ = writeln!(
-        w.o,
-        "<section id=\"plan\"><h2>2 {}</h2>",
-        w.t("实地工作计划", "Fieldwork plan")
-    );
+    w.section("plan", "2", "实地工作计划", "Fieldwork plan");
     match &d.plan {
         Some(p) => plan(&mut w, p),
-        None => {
-            let s = w.t("尚无计划。", "No plan yet.").to_string();
-            let _ = write!(w.o, "<p class=\"muted\">{s}</p>");
-        }
+        None => w.muted("尚无计划。", "No plan yet."),
     }
     w.h("</section>\n");
-
-    let _ = writeln!(
-        w.o,
-        "<section id=\"scores\"><h2>3 {}</h2>",
-        w.t("评分与等级", "Scores and level")
-    );
+    w.section("scores", "3", "评分与等级", "Scores and level");
     match &d.scores {
         Some(s) => scores(&mut w, s),
-        None => {
-            let s = w
-                .t(
-                    "尚未评分：实地工作完成后运行 svcaudit score。",
-                    "Not scored yet: run svcaudit score after the fieldwork.",
-                )
-                .to_string();
-            let _ = write!(w.o, "<p class=\"muted\">{}</p>", esc(&s));
-        }
+        None => w.muted(
+            "尚未评分：实地工作完成后运行 svcaudit score。",
+            "Not scored yet: run svcaudit score after the fieldwork.",
+        ),
     }
     w.h("</section>\n");
-
+    w.section("reproduce", "4", "复现命令", "Reproduction");
     let _ = write!(
         w.o,
-        "<section id=\"reproduce\"><h2>4 {}</h2><p>{} <code>{}</code></p><pre>",
-        w.t("复现命令", "Reproduction"),
+        "<p>{} <code>{}</code></p><pre>",
         esc(w.t(
             "在同一文件夹中重新运行以下命令可得到逐字节相同的结果；verify 核对样本与记录链。审核文件：",
             "Run from the same folder, these commands give byte-identical outputs; verify checks each sample and its ledger. Audit file:",
@@ -240,10 +233,11 @@ pub fn render(m: &Meta, d: &AuditDir) -> String {
     }
     w.h("</pre></section>\n");
 
-    let _ = writeln!(
-        w.o,
-        "<section id=\"appendix\"><h2>{}</h2>",
-        w.t("附录：完整抽样说明", "Appendix: full justifications")
+    w.section(
+        "appendix",
+        "",
+        "附录：完整抽样说明",
+        "Appendix: full justifications",
     );
     for (dr, zh, en) in [
         (&d.outlets, "网点抽样", "Outlet draw"),

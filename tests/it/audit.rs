@@ -324,13 +324,11 @@ fn the_report_opens_in_chromium_with_names_as_text() {
     eprintln!("screenshot: {}", png.display());
 }
 
-fn audit_error(text: &str, extra: &[&str]) -> String {
+fn audit_error(text: &str) -> String {
     let t = tempfile::tempdir().unwrap();
     let ex = example_copy(t.path(), |s| s);
     std::fs::write(ex.join("audit.toml"), text).unwrap();
-    let mut args = vec!["plan", "data/example/audit.toml"];
-    args.extend_from_slice(extra);
-    let (code, _, err) = run_in(t.path(), &args);
+    let (code, _, err) = run_in(t.path(), &["plan", "data/example/audit.toml"]);
     assert_eq!(code, 1, "{err}");
     assert!(
         !t.path().join("reports/x").exists(),
@@ -343,54 +341,42 @@ const HEAD: &str = "[audit]\nid = \"x\"\nseed = 1\n";
 
 #[test]
 fn audit_file_mistakes_name_the_line() {
-    let e = audit_error(
-        &format!("{HEAD}[outlets]\nframe = \"outlets.csv\"\nstratta = \"省份\"\n"),
-        &[],
-    );
-    assert!(
-        e.contains("data/example/audit.toml:6: [outlets] stratta: not an option of `svcaudit sample outlets`"),
-        "{e}"
-    );
-    assert!(e.contains("strata"), "lists the keys: {e}");
-    let e = audit_error(
-        &format!("{HEAD}[outlets]\nframe = \"outlets.csv\"\nstage = \"bogus\"\n"),
-        &[],
-    );
-    assert!(e.contains("audit.toml:6: [outlets]"), "{e}");
-    assert!(e.contains("bogus"), "{e}");
-    let e = audit_error(
-        &format!("{HEAD}[outlets]\nframe = \"outlets.csv\"\nout = \"elsewhere\"\n"),
-        &[],
-    );
-    assert!(
-        e.contains("audit.toml:6: [outlets] out: set by svcaudit itself"),
-        "{e}"
-    );
-    let e = audit_error(
-        &format!("{HEAD}[outlets]\nframe = \"outlets.csv\"\nall = \"yes\"\n"),
-        &[],
-    );
-    assert!(
-        e.contains("audit.toml:6: [outlets] all: is a switch"),
-        "{e}"
-    );
-    let e = audit_error(
-        &format!("{HEAD}[outlets]\nframe = \"outlets.csv\"\nreserve = true\n"),
-        &[],
-    );
-    assert!(
-        e.contains("audit.toml:6: [outlets] reserve: takes a value"),
-        "{e}"
-    );
-    let e = audit_error(
-        "[audit]\nid = \"x\"\n[outlets]\nframe = \"outlets.csv\"\n",
-        &[],
-    );
-    assert!(e.contains("needs a seed"), "{e}");
-    let e = audit_error("[audit]\nid = \"x\"\nseed = 1\nfoo = 2\n", &[]);
-    assert!(e.contains("audit.toml:4:") && e.contains("foo"), "{e}");
-    let e = audit_error("[audit]\nid = \"x\"\n", &[]);
-    assert!(e.contains("no [outlets] section"), "{e}");
+    let outlets = |extra: &str| format!("{HEAD}[outlets]\nframe = \"outlets.csv\"\n{extra}\n");
+    let cases = [
+        (
+            outlets("stratta = \"省份\""),
+            "data/example/audit.toml:6: [outlets] stratta: not an option of `svcaudit sample outlets`; its keys are: ",
+        ),
+        (
+            outlets("stage = \"bogus\""),
+            "audit.toml:6: [outlets] invalid value 'bogus'",
+        ),
+        (
+            outlets("out = \"elsewhere\""),
+            "audit.toml:6: [outlets] out: set by svcaudit itself",
+        ),
+        (
+            outlets("all = \"yes\""),
+            "audit.toml:6: [outlets] all: is a switch",
+        ),
+        (
+            outlets("reserve = true"),
+            "audit.toml:6: [outlets] reserve: takes a value",
+        ),
+        (
+            "[audit]\nid = \"x\"\n[outlets]\nframe = \"outlets.csv\"\n".into(),
+            "[outlets] needs a seed",
+        ),
+        (
+            "[audit]\nid = \"x\"\nseed = 1\nfoo = 2\n".into(),
+            "audit.toml:4: unknown field `foo`",
+        ),
+        ("[audit]\nid = \"x\"\n".into(), "no [outlets] section"),
+    ];
+    for (text, want) in cases {
+        let e = audit_error(&text);
+        assert!(e.contains(want), "want {want:?}:\n{e}");
+    }
 }
 
 #[test]
@@ -400,25 +386,22 @@ fn audit_file_paths_stay_in_its_folder() {
         ("results/../../outlets.csv", "leads outside"),
         ("/etc/passwd", "leads outside"),
     ] {
-        let e = audit_error(&format!("{HEAD}[outlets]\nframe = \"{bad}\"\n"), &[]);
+        let e = audit_error(&format!("{HEAD}[outlets]\nframe = \"{bad}\"\n"));
         assert!(
             e.contains(&format!("audit.toml:5: [outlets] frame = {bad:?}: {why}")),
             "{bad}: {e}"
         );
         assert!(e.contains("--allow-outside"), "{e}");
     }
-    let e = audit_error(
-        &format!("{HEAD}[outlets]\nframe = \"outlets.csv\"\nvisited = [\"../old.csv\"]\n"),
-        &[],
-    );
+    let e = audit_error(&format!(
+        "{HEAD}[outlets]\nframe = \"outlets.csv\"\nvisited = [\"../old.csv\"]\n"
+    ));
     assert!(
         e.contains("audit.toml:6: [outlets] visited = \"../old.csv\""),
         "{e}"
     );
-    let e = audit_error(
-        "[audit]\nid = \"../../etc\"\nseed = 1\n[outlets]\nframe = \"outlets.csv\"\n",
-        &[],
-    );
+    let e =
+        audit_error("[audit]\nid = \"../../etc\"\nseed = 1\n[outlets]\nframe = \"outlets.csv\"\n");
     assert!(e.contains("audit.toml:2: [audit] id \"../../etc\""), "{e}");
     // A symbolic link out of the folder is caught too.
     #[cfg(unix)]
