@@ -51,7 +51,14 @@ pub struct Loaded {
 
 /// Reads and parses an audit file.
 pub fn load(path: &Path, opts: &AuditOpts) -> Result<Loaded> {
-    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, "read the audit file", &e))?;
+    let meta = std::fs::metadata(path).map_err(|e| {
+        let mut err = Error::io(path, "read the audit file", &e);
+        if e.kind() == std::io::ErrorKind::NotFound {
+            err.message
+                .push_str("\nhint: `svcaudit init` writes a commented audit.toml to start from");
+        }
+        err
+    })?;
     if meta.len() > MAX_AUDIT_BYTES {
         return Err(Error::data(format!(
             "{}: {} bytes; an audit file is at most 1 MiB",

@@ -52,11 +52,11 @@ table{border-collapse:collapse;margin:.6em 0;font-size:.88em}th,td{border:1px so
 th{background:#eef2f7}td.n{text-align:right;font-variant-numeric:tabular-nums}
 .level{display:inline-block;border:2px solid #1f3b63;border-radius:6px;padding:.4em .9em;font-size:1.25em;margin:.5em 0}
 .warn{background:#fff3cd;border:1px solid #e0b252;padding:.4em .8em;border-radius:4px}
-.cal td,.cal th{font-size:.72em;padding:1px 3px;text-align:center;white-space:nowrap}.cal .we{background:#f4f4f4}
+.cal td,.cal th{font-size:.72em;padding:1px 3px;text-align:center}.cal th{white-space:nowrap}.cal .we{background:#f4f4f4}h5{margin:.8em 0 .2em}
 .cal td.p{text-align:left}.scroll{overflow-x:auto}
 pre{background:#f6f8fa;padding:.6em;overflow-x:auto;white-space:pre-wrap;word-break:break-all;font-size:.85em}
 nav ol{columns:2}.muted{color:#777}svg{max-width:100%;height:auto}
-@media print{body{max-width:none;margin:0;font-size:10pt}h2{page-break-before:always}h2.first{page-break-before:avoid}.scroll{overflow:visible}nav{display:none}a{color:inherit;text-decoration:none}}
+@media print{body{max-width:none;margin:0;font-size:10pt}section>h2{page-break-before:always}section>h2.first{page-break-before:avoid}.cal td,.cal th{font-size:6.5pt}tr{page-break-inside:avoid}.scroll{overflow:visible}nav{display:none}a{color:inherit;text-decoration:none}}
 @page{size:A4 landscape;margin:12mm}
 "#;
 
@@ -604,46 +604,69 @@ fn plan(w: &mut W, p: &Plan) {
             "Tasks per person and day: MV = mystery visit 暗访 (outlet id), MC = mystery call 电话暗访, R = on-site review 现场审核, a number = customer call attempts. Weekends are grey.",
         ))
     );
-    w.h("<div class=\"scroll\"><table class=\"cal\" id=\"calendar\"><thead><tr><th></th>");
     let dates: Vec<String> = dates.into_iter().collect();
-    let weekend: Vec<bool> = dates
-        .iter()
-        .map(|d| {
-            chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
-                .map(|d| {
-                    use chrono::Datelike;
-                    d.weekday().number_from_monday() >= 6
-                })
-                .unwrap_or(false)
-        })
-        .collect();
-    for (d, we) in dates.iter().zip(&weekend) {
+    let weekend = |d: &str| {
+        chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+            .map(|d| {
+                use chrono::Datelike;
+                d.weekday().number_from_monday() >= 6
+            })
+            .unwrap_or(false)
+    };
+    // Half-month tables (at most 16 days), so that a printed page holds one.
+    let half = |d: &str| {
+        (
+            d.get(..7).unwrap_or(d).to_string(),
+            d.get(8..10).unwrap_or("") > "15",
+        )
+    };
+    let mut chunks: Vec<Vec<&String>> = Vec::new();
+    for d in &dates {
+        match chunks.last_mut() {
+            Some(c) if half(c[0]) == half(d) => c.push(d),
+            _ => chunks.push(vec![d]),
+        }
+    }
+    for (k, chunk) in chunks.iter().enumerate() {
+        let id = if k == 0 {
+            "calendar".to_string()
+        } else {
+            format!("calendar-{}", k + 1)
+        };
         let _ = write!(
             w.o,
-            "<th{}>{}</th>",
-            if *we { " class=\"we\"" } else { "" },
-            esc(d.get(5..).unwrap_or(d))
+            "<h5>{} – {}</h5><div class=\"scroll\"><table class=\"cal\" id=\"{id}\"><thead><tr><th></th>",
+            esc(chunk[0]),
+            esc(chunk[chunk.len() - 1])
         );
-    }
-    w.h("</tr></thead><tbody>");
-    for (p, name) in &names {
-        let _ = write!(w.o, "<tr><td class=\"p\">{} {}</td>", esc(p), esc(name));
-        for (d, we) in dates.iter().zip(&weekend) {
-            let key = (p.clone(), d.clone());
-            let mut parts = cells.get(&key).cloned().unwrap_or_default();
-            if let Some(k) = calls.get(&key) {
-                parts.push(k.to_string());
-            }
+        for d in chunk {
             let _ = write!(
                 w.o,
-                "<td{}>{}</td>",
-                if *we { " class=\"we\"" } else { "" },
-                esc(&parts.join(" "))
+                "<th{}>{}</th>",
+                if weekend(d) { " class=\"we\"" } else { "" },
+                esc(d.get(5..).unwrap_or(d))
             );
         }
-        w.h("</tr>");
+        w.h("</tr></thead><tbody>");
+        for (p, name) in &names {
+            let _ = write!(w.o, "<tr><td class=\"p\">{} {}</td>", esc(p), esc(name));
+            for d in chunk {
+                let key = (p.clone(), (*d).clone());
+                let mut parts = cells.get(&key).cloned().unwrap_or_default();
+                if let Some(k) = calls.get(&key) {
+                    parts.push(k.to_string());
+                }
+                let _ = write!(
+                    w.o,
+                    "<td{}>{}</td>",
+                    if weekend(d) { " class=\"we\"" } else { "" },
+                    esc(&parts.join(" "))
+                );
+            }
+            w.h("</tr>");
+        }
+        w.h("</tbody></table></div>\n");
     }
-    w.h("</tbody></table></div>\n");
     let _ = write!(w.o, "<h4>{}</h4>", w.t("工作量", "Load"));
     let head: Vec<String> = [
         ("人员", "person"),
