@@ -314,7 +314,10 @@ fn outlets(w: &mut W, o: &Draw) {
     let m = &o.manifest;
     let _ = write!(w.o, "<h3>{}</h3><ul>", w.t("网点抽样", "Outlet draw"));
     let items = [
-        (w.t("名单", "Frame"), jstr(&m["frame"]["path"])),
+        (
+            w.t("名单（相对于本报告）", "Frame (relative to this report)"),
+            report_relative(&jstr(&m["frame"]["path"])),
+        ),
         (
             w.t("名单 SHA-256", "Frame SHA-256"),
             jstr(&m["frame"]["sha256_bytes"]),
@@ -331,17 +334,7 @@ fn outlets(w: &mut W, o: &Draw) {
         let _ = write!(w.o, "<li>{}: <code>{}</code></li>", esc(k), esc(&v));
     }
     w.h("</ul>");
-    if let Some(c) = m["counts"].as_object() {
-        let head = vec![
-            w.t("项目", "count").to_string(),
-            w.t("数量", "n").to_string(),
-        ];
-        let rows: Vec<Vec<Cell>> = c
-            .iter()
-            .map(|(k, v)| vec![t(count_label(w.zh, k)), n(jstr(v))])
-            .collect();
-        w.table("outlet-counts", &head, &rows);
-    }
+    counts_table(w, "outlet-counts", &m["counts"]);
     if let Some(strata) = m["strata"].as_array() {
         let _ = write!(w.o, "<h4>{}</h4>", w.t("分层", "Strata"));
         let head: Vec<String> = [
@@ -439,6 +432,17 @@ fn f4(s: &str) -> String {
         .unwrap_or_else(|_| s.to_string())
 }
 
+/// A path the manifest of `<audit>/outlets/` records relative to itself, made relative to
+/// the report one folder up.
+fn report_relative(p: &str) -> String {
+    if std::path::Path::new(p).is_absolute() {
+        return p.to_string();
+    }
+    p.strip_prefix("../")
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("outlets/{p}"))
+}
+
 fn role_label(zh: bool, r: &str) -> String {
     if !zh {
         return r.to_string();
@@ -452,32 +456,55 @@ fn role_label(zh: bool, r: &str) -> String {
     .to_string()
 }
 
-fn count_label(zh: bool, k: &str) -> String {
-    let z = match k {
-        "input_rows" => "输入行",
-        "certainty" => "必选",
-        "selected" => "抽中",
-        "reserve" => "备选",
-        "not_selected" => "未抽中",
-        "excluded_closed" => "排除：停业",
-        "excluded_listed" => "排除：清单",
-        "blank_rows" | "blank_lines" => "空行",
-        "rows" => "记录行",
-        "eligible" => "合格记录",
-        "outside_window" => "不在时间窗内",
-        "type_not_included" => "服务类型不符",
-        "flagged_no_id" => "标记：无编号",
-        "flagged_no_outlet" => "标记：无网点",
-        "flagged_unknown_outlet" => "标记：网点不在名单",
-        "flagged_bad_date" => "标记：日期无法识别",
-        "flagged_no_phone" => "标记：无可用电话",
-        _ => "",
+/// The draws' counts in the order a reader follows them (rows read, then what happened to
+/// them), with their Chinese labels.
+const COUNTS: &[(&str, &str)] = &[
+    ("input_rows", "输入行"),
+    ("rows", "记录行"),
+    ("blank_rows", "空行"),
+    ("blank_lines", "空行"),
+    ("excluded_closed", "排除：停业"),
+    ("excluded_listed", "排除：清单"),
+    ("outside_window", "不在时间窗内"),
+    ("type_not_included", "服务类型不符"),
+    ("flagged_no_id", "标记：无编号"),
+    ("flagged_no_outlet", "标记：无网点"),
+    ("flagged_unknown_outlet", "标记：网点不在名单"),
+    ("flagged_bad_date", "标记：日期无法识别"),
+    ("flagged_no_phone", "标记：无可用电话"),
+    ("eligible", "合格记录"),
+    ("certainty", "必选"),
+    ("selected", "抽中"),
+    ("reserve", "备选"),
+    ("not_selected", "未抽中"),
+];
+
+/// A manifest's `counts` as a table, in [`COUNTS`] order (others after, by name).
+fn counts_table(w: &mut W, id: &str, counts: &serde_json::Value) {
+    let Some(c) = counts.as_object() else { return };
+    let rank = |k: &str| {
+        COUNTS
+            .iter()
+            .position(|(n, _)| *n == k)
+            .unwrap_or(COUNTS.len())
     };
-    if zh && !z.is_empty() {
-        format!("{z} ({k})")
-    } else {
-        k.to_string()
-    }
+    let mut keys: Vec<&String> = c.keys().collect();
+    keys.sort_by_key(|k| (rank(k), (*k).clone()));
+    let head = vec![
+        w.t("项目", "count").to_string(),
+        w.t("数量", "n").to_string(),
+    ];
+    let rows: Vec<Vec<Cell>> = keys
+        .into_iter()
+        .map(|k| {
+            let label = match COUNTS.iter().find(|(n, _)| n == k) {
+                Some((_, z)) if w.zh => format!("{z} ({k})"),
+                _ => k.clone(),
+            };
+            vec![t(label), n(jstr(&c[k]))]
+        })
+        .collect();
+    w.table(id, &head, &rows);
 }
 
 fn customers(w: &mut W, c: &Draw) {
@@ -504,17 +531,7 @@ fn customers(w: &mut W, c: &Draw) {
             .map(|v| format!("±{:.1} %", 100.0 * v))
             .unwrap_or_default()),
     );
-    if let Some(c) = m["counts"].as_object() {
-        let head = vec![
-            w.t("项目", "count").to_string(),
-            w.t("数量", "n").to_string(),
-        ];
-        let rows: Vec<Vec<Cell>> = c
-            .iter()
-            .map(|(k, v)| vec![t(count_label(w.zh, k)), n(jstr(v))])
-            .collect();
-        w.table("customer-counts", &head, &rows);
-    }
+    counts_table(w, "customer-counts", &m["counts"]);
     if let Some(os) = m["outlets"].as_array() {
         let head: Vec<String> = [
             ("网点编号", "outlet id"),
