@@ -12,6 +12,9 @@ use crate::prn::ALGORITHM;
 use crate::seed::{Seed, sha256_hex};
 
 pub fn run(a: VerifyArgs) -> Result<()> {
+    if let Some(steps) = audit_steps(&a.dir) {
+        return verify_audit(&a, &steps);
+    }
     // Under the folder's lock: a draw cannot change it half-way through, and a draw that a
     // crash stopped after it committed is finished first.
     let lock = if a.dir.is_dir() {
@@ -97,6 +100,59 @@ pub fn run(a: VerifyArgs) -> Result<()> {
             m.algorithm
         ),
     )
+}
+
+/// The step folders of an audit folder (`reports/<id>/`, written by `svcaudit plan`), when
+/// `dir` is one: it holds no draw or plan itself, but step folders that do.
+fn audit_steps(dir: &Path) -> Option<Vec<PathBuf>> {
+    if dir.join("manifest.json").exists() || dir.join("plan.md").exists() {
+        return None;
+    }
+    let steps: Vec<PathBuf> = ["outlets", "customers", "plan"]
+        .iter()
+        .map(|s| dir.join(s))
+        .filter(|d| d.join("manifest.json").exists() || d.join("plan.md").exists())
+        .collect();
+    (!steps.is_empty()).then_some(steps)
+}
+
+/// Verifies every step of an audit folder; fails when any step fails, naming each.
+fn verify_audit(a: &VerifyArgs, steps: &[PathBuf]) -> Result<()> {
+    if a.frame.is_some() {
+        return Err(Error::usage(format!(
+            "{} is an audit folder with {} steps; --frame applies to one draw: verify {} instead",
+            a.dir.display(),
+            steps.len(),
+            steps[0].display()
+        )));
+    }
+    let mut failed = Vec::new();
+    for d in steps {
+        let r = run(VerifyArgs {
+            dir: d.clone(),
+            frame: None,
+        });
+        if let Err(e) = r {
+            eprintln!("error: {}", e.message);
+            failed.push(d.display().to_string());
+        }
+    }
+    if failed.is_empty() {
+        crate::status!(
+            "audit folder {}: all {} steps verified",
+            a.dir.display(),
+            steps.len()
+        );
+        Ok(())
+    } else {
+        Err(Error::data(format!(
+            "audit folder {}: {} of {} steps failed to verify: {}",
+            a.dir.display(),
+            failed.len(),
+            steps.len(),
+            failed.join(", ")
+        )))
+    }
 }
 
 /// Checks the seed against its published commitment (a mismatch is a difference, not an

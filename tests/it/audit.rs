@@ -131,6 +131,19 @@ fn plan_then_score_on_the_example_audit() {
     );
     assert_eq!(read(&a.join("report.html")), html);
     assert_eq!(std::fs::read(a.join("report.xlsx")).unwrap(), xlsx);
+    // The audit folder verifies as a whole, and names the step that was changed.
+    let err = ok(d, &["verify", "reports/example-2026"]);
+    assert!(err.contains("all 3 steps verified"), "{err}");
+    let visits = a.join("plan/visits.csv");
+    let mut text = read(&visits);
+    text = text.replacen("mystery_visit", "review", 1);
+    std::fs::write(&visits, text).unwrap();
+    let (code, _, err) = run_in(d, &["verify", "reports/example-2026"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("1 of 3 steps failed to verify: reports/example-2026/plan"),
+        "{err}"
+    );
     // English on request.
     ok(
         d,
