@@ -87,6 +87,13 @@ impl W {
             esc(head.trim())
         );
     }
+    /// Column headings in the report's language.
+    fn heads(&self, names: &[(&str, &str)]) -> Vec<String> {
+        names
+            .iter()
+            .map(|(z, e)| self.t(z, e).to_string())
+            .collect()
+    }
     /// A greyed note.
     fn muted(&mut self, zh: &str, en: &str) {
         let s = esc(self.t(zh, en));
@@ -337,7 +344,7 @@ fn outlets(w: &mut W, o: &Draw) {
     counts_table(w, "outlet-counts", &m["counts"]);
     if let Some(strata) = m["strata"].as_array() {
         let _ = write!(w.o, "<h4>{}</h4>", w.t("分层", "Strata"));
-        let head: Vec<String> = [
+        let head = w.heads(&[
             ("层", "stratum"),
             ("名单行数", "rows"),
             ("合格网点", "eligible"),
@@ -346,10 +353,7 @@ fn outlets(w: &mut W, o: &Draw) {
             ("抽中", "selected"),
             ("备选", "reserves"),
             ("抽样比", "fraction"),
-        ]
-        .iter()
-        .map(|(z, e)| w.t(z, e).to_string())
-        .collect();
+        ]);
         let rows: Vec<Vec<Cell>> = strata
             .iter()
             .map(|s| {
@@ -394,7 +398,7 @@ fn outlets(w: &mut W, o: &Draw) {
         ),
     ] {
         let _ = write!(w.o, "<h4>{}</h4>", w.t(zh, en));
-        let head: Vec<String> = [
+        let head = w.heads(&[
             ("层", "stratum"),
             ("角色", "role"),
             ("序号", "rank"),
@@ -402,10 +406,7 @@ fn outlets(w: &mut W, o: &Draw) {
             ("网点名称", "name"),
             ("城市", "city"),
             ("入样概率", "inclusion prob."),
-        ]
-        .iter()
-        .map(|(z, e)| w.t(z, e).to_string())
-        .collect();
+        ]);
         let rows: Vec<Vec<Cell>> = s
             .rows
             .iter()
@@ -533,7 +534,7 @@ fn customers(w: &mut W, c: &Draw) {
     );
     counts_table(w, "customer-counts", &m["counts"]);
     if let Some(os) = m["outlets"].as_array() {
-        let head: Vec<String> = [
+        let head = w.heads(&[
             ("网点编号", "outlet id"),
             ("层", "stratum"),
             ("网点入样概率", "outlet incl. prob."),
@@ -542,10 +543,7 @@ fn customers(w: &mut W, c: &Draw) {
             ("样本量", "n"),
             ("联系人数", "contacts"),
             ("备选", "reserves"),
-        ]
-        .iter()
-        .map(|(z, e)| w.t(z, e).to_string())
-        .collect();
+        ]);
         let rows: Vec<Vec<Cell>> = os
             .iter()
             .map(|o| {
@@ -685,7 +683,7 @@ fn plan(w: &mut W, p: &Plan) {
         w.h("</tbody></table></div>\n");
     }
     let _ = write!(w.o, "<h4>{}</h4>", w.t("工作量", "Load"));
-    let head: Vec<String> = [
+    let head = w.heads(&[
         ("人员", "person"),
         ("姓名", "name"),
         ("暗访", "mystery visits"),
@@ -693,10 +691,7 @@ fn plan(w: &mut W, p: &Plan) {
         ("现场审核", "reviews"),
         ("顾客访问电话", "customer calls"),
         ("工作天数", "days"),
-    ]
-    .iter()
-    .map(|(z, e)| w.t(z, e).to_string())
-    .collect();
+    ]);
     let rows: Vec<Vec<Cell>> = load
         .iter()
         .map(|(p, l)| {
@@ -849,7 +844,7 @@ fn scores(w: &mut W, s: &Scores) {
             "Indicator scores (whole base)"
         )
     );
-    let head: Vec<String> = [
+    let head = w.heads(&[
         ("层级", "level"),
         ("编号", "id"),
         ("名称", "name"),
@@ -860,10 +855,7 @@ fn scores(w: &mut W, s: &Scores) {
         ("标准误", "SE"),
         ("95 % 置信区间", "95 % CI"),
         ("得分率 %", "rate %"),
-    ]
-    .iter()
-    .map(|(z, e)| w.t(z, e).to_string())
-    .collect();
+    ]);
     let rows: Vec<Vec<Cell>> = all
         .iter()
         .filter(|r| sc.cell(r, cl) != "item")

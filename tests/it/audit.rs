@@ -206,13 +206,7 @@ fn the_workbook_holds_every_part_as_text_and_no_formula() {
         );
     }
     let s = wb.worksheet_range("sample 抽中网点").unwrap();
-    let header: Vec<String> = s
-        .rows()
-        .next()
-        .unwrap()
-        .iter()
-        .map(|c| c.to_string())
-        .collect();
+    let header = header_row(&s);
     assert_eq!(&header[..4], ["unit_id", "stratum", "role", "rank"]);
     let cells: Vec<&Data> = s.used_cells().map(|(_, _, c)| c).collect();
     assert!(
@@ -227,13 +221,7 @@ fn the_workbook_holds_every_part_as_text_and_no_formula() {
     assert!(cells.iter().any(|c| matches!(c, Data::Float(_))));
     // The calls sheet masks names and phones.
     let c = wb.worksheet_range("calls 顾客访问").unwrap();
-    let hdr: Vec<String> = c
-        .rows()
-        .next()
-        .unwrap()
-        .iter()
-        .map(|c| c.to_string())
-        .collect();
+    let hdr = header_row(&c);
     let pc = hdr.iter().position(|h| h == "phone").unwrap();
     for r in c.rows().skip(1) {
         assert!(r[pc].to_string().contains("****"), "{:?}", r[pc]);
@@ -242,6 +230,14 @@ fn the_workbook_holds_every_part_as_text_and_no_formula() {
     let sample = std::fs::read_to_string(a.join("outlets/sample.csv")).unwrap();
     let drawn = sample.lines().filter(|l| !l.contains(",reserve,")).count();
     assert_eq!(s.height(), drawn);
+}
+
+/// The first row of a sheet, as text.
+fn header_row(r: &calamine::Range<Data>) -> Vec<String> {
+    r.rows()
+        .next()
+        .map(|row| row.iter().map(|c| c.to_string()).collect())
+        .unwrap_or_default()
 }
 
 /// The path of a Chromium to test with, or None.
