@@ -39,6 +39,9 @@ const NUMERIC: &[&str] = &[
 
 /// The widest column, in characters.
 const MAX_WIDTH: usize = 50;
+/// Excel's limits: rows in a sheet (the header included) and characters in a cell.
+const EXCEL_ROWS: usize = 1_048_576;
+const EXCEL_CELL_CHARS: usize = 32_767;
 
 fn xerr(e: rust_xlsxwriter::XlsxError) -> Error {
     Error::data(format!("writing the workbook: {e}"))
@@ -50,6 +53,32 @@ fn sheet(
     t: &Table,
     keep: impl Fn(&[String]) -> bool,
     mask: &[&str],
+) -> Result<()> {
+    sheet_capped(wb, name, t, keep, mask, EXCEL_ROWS)
+}
+
+/// A cell's text within Excel's limit; a longer one is cut and says so (the CSV beside the
+/// workbook has it whole).
+fn fit_cell(v: String) -> String {
+    if v.chars().count() <= EXCEL_CELL_CHARS {
+        return v;
+    }
+    let mark = " …[cut: the CSV file has the whole cell]";
+    let keep = EXCEL_CELL_CHARS - mark.chars().count();
+    let mut s: String = v.chars().take(keep).collect();
+    s.push_str(mark);
+    s
+}
+
+/// Writes a sheet of at most `max_rows` rows (header included); when the table has more, the
+/// last row says how many more the CSV file holds.
+fn sheet_capped(
+    wb: &mut Workbook,
+    name: &str,
+    t: &Table,
+    keep: impl Fn(&[String]) -> bool,
+    mask: &[&str],
+    max_rows: usize,
 ) -> Result<()> {
     let bold = Format::new().set_bold();
     let ws: &mut Worksheet = wb.add_worksheet();
@@ -66,18 +95,25 @@ fn sheet(
         .collect();
     let mut width: Vec<usize> = t.header.iter().map(|h| display_width(h)).collect();
     for (c, h) in t.header.iter().enumerate() {
-        ws.write_string_with_format(0, c as u16, h, &bold)
+        ws.write_string_with_format(0, c as u16, fit_cell(h.clone()), &bold)
             .map_err(xerr)?;
     }
     let mut row = 1u32;
-    for r in t.rows.iter().filter(|r| keep(r)) {
+    let kept: Vec<&Vec<String>> = t.rows.iter().filter(|r| keep(r)).collect();
+    let room = max_rows.saturating_sub(1);
+    let (shown, cut) = if kept.len() > room {
+        (room.saturating_sub(1), kept.len() - room.saturating_sub(1))
+    } else {
+        (kept.len(), 0)
+    };
+    for r in kept.iter().take(shown) {
         for (c, v) in r.iter().enumerate() {
             let col = c as u16;
-            let v = match masked.get(c).copied().flatten() {
+            let v = fit_cell(match masked.get(c).copied().flatten() {
                 Some("phone") => crate::customers::fields::mask_phone(v),
                 Some(_) => crate::customers::fields::mask_name(v),
                 None => v.clone(),
-            };
+            });
             if let Some(w) = width.get_mut(c) {
                 *w = (*w).max(display_width(&v));
             }
@@ -90,6 +126,17 @@ fn sheet(
                 }
             }
         }
+        row += 1;
+    }
+    if cut > 0 {
+        ws.write_string(
+            row,
+            0,
+            format!(
+                "… {cut} more rows: an Excel sheet holds {max_rows} rows; the CSV file has them all"
+            ),
+        )
+        .map_err(xerr)?;
         row += 1;
     }
     for (c, w) in width.iter().enumerate() {
@@ -170,4 +217,46 @@ pub fn build(d: &AuditDir) -> Result<Vec<u8>> {
             .map_err(xerr)?;
     }
     wb.save_to_buffer().map_err(xerr)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use calamine::{Data, Reader, Xlsx};
+
+    fn table(rows: usize, cell: &str) -> Table {
+        Table {
+            header: vec!["unit_id".into(), "name".into()],
+            rows: (0..rows)
+                .map(|i| vec![format!("WD{i:04}"), cell.to_string()])
+                .collect(),
+        }
+    }
+
+    fn read_back(bytes: Vec<u8>) -> calamine::Range<Data> {
+        let mut wb = Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+        wb.worksheet_range("t").unwrap()
+    }
+
+    #[test]
+    fn rows_beyond_the_sheet_are_counted_not_lost_silently() {
+        let mut wb = Workbook::new();
+        sheet_capped(&mut wb, "t", &table(10, "x"), |_| true, &[], 5).unwrap();
+        let r = read_back(wb.save_to_buffer().unwrap());
+        assert_eq!(r.height(), 5);
+        let last = r.rows().next_back().unwrap()[0].to_string();
+        assert!(last.starts_with("… 7 more rows"), "{last}");
+        assert_eq!(r.rows().nth(3).unwrap()[0].to_string(), "WD0002");
+    }
+
+    #[test]
+    fn cells_longer_than_excel_allows_are_cut_and_say_so() {
+        let long = "名".repeat(40_000);
+        let mut wb = Workbook::new();
+        sheet_capped(&mut wb, "t", &table(1, &long), |_| true, &[], EXCEL_ROWS).unwrap();
+        let r = read_back(wb.save_to_buffer().unwrap());
+        let v = r.rows().nth(1).unwrap()[1].to_string();
+        assert_eq!(v.chars().count(), EXCEL_CELL_CHARS);
+        assert!(v.ends_with("the CSV file has the whole cell]"));
+    }
 }
