@@ -42,6 +42,11 @@ pub fn args() -> Vec<String> {
     }
 }
 
+/// The command being run, shell-quoted, for manifests and reproduction lines.
+pub fn command_line() -> String {
+    shell_line(&args())
+}
+
 /// `svcaudit` followed by `args`, each shell-quoted when it holds anything but plain
 /// characters, so that the line can be pasted into a shell.
 pub fn shell_line(args: &[String]) -> String {

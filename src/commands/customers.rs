@@ -178,7 +178,7 @@ fn customers_locked(
         persons: d.persons.clone(),
         outputs: BTreeMap::new(),
         ledger: Some(ledger::FILE.into()),
-        command: super::sample::command_line(),
+        command: crate::ui::command_line(),
     };
     let earlier = ledger::history(&a.out)?;
     // The data files and the justification are independent: one core each.

@@ -104,7 +104,7 @@ fn outlets_locked(
         counts: d.draw.counts.clone(),
         outputs: BTreeMap::new(),
         ledger: Some(ledger::FILE.into()),
-        command: command_line(),
+        command: crate::ui::command_line(),
     };
     let mut just = justification::render(&manifest, &d.frame, &d.draw);
     just.push_str(&format!(
@@ -187,11 +187,6 @@ fn params_from_args(a: &OutletArgs) -> Result<OutletParams> {
         .map(|f: &PathBuf| lists::read_visited(f))
         .collect::<Result<_>>()?;
     Ok(p)
-}
-
-/// The command line as typed, shell-quoted, for the record.
-pub fn command_line() -> String {
-    crate::ui::shell_line(&crate::ui::args())
 }
 
 /// The ledger entry of a draw: the seed's commitment and every output's SHA-256.

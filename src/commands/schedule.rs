@@ -140,7 +140,7 @@ pub fn run(a: ScheduleArgs) -> Result<()> {
             sha256_hex(&bytes)
         ));
     }
-    header.push_str(&format!("\nCommand: `{}`", super::sample::command_line()));
+    header.push_str(&format!("\nCommand: `{}`", crate::ui::command_line()));
     let mut files: Vec<(&str, Vec<u8>)> = Vec::new();
     let extra = match &follow {
         Some(f) => {

@@ -149,7 +149,7 @@ pub fn run(a: ScoreArgs) -> Result<()> {
     if timing {
         eprintln!("timing: scoring {:?}", t0.elapsed());
     }
-    let command = command_line();
+    let command = crate::ui::command_line();
     let files: Vec<(String, Vec<u8>)> = vec![
         ("scores.csv".into(), render::scores_csv(&scores)),
         ("outlets.csv".into(), render::outlets_csv(&scores, &s)),
@@ -209,11 +209,6 @@ pub fn run(a: ScoreArgs) -> Result<()> {
         ),
     }
     Ok(())
-}
-
-/// The command as typed, for the reproduction line.
-fn command_line() -> String {
-    crate::ui::shell_line(&crate::ui::args())
 }
 
 /// `1 answer`, `2 answers`.

@@ -68,34 +68,17 @@ pub struct AuditDir {
     pub scores: Option<Scores>,
 }
 
-/// Reads a CSV output of svcaudit.
+/// Reads a CSV output of svcaudit with the project's table reader.
 pub fn read_table(path: &Path) -> Result<Table> {
-    let mut r = csv::ReaderBuilder::new()
-        .flexible(false)
-        .from_path(path)
-        .map_err(|e| Error::data(format!("{}: {e}", path.display())))?;
-    let header = r
-        .headers()
-        .map_err(|e| Error::data(format!("{}: {e}", path.display())))?
-        .iter()
-        .map(str::to_string)
-        .collect();
-    let mut rows = Vec::new();
-    for rec in r.records() {
-        let rec = rec.map_err(|e| {
-            Error::data(format!(
-                "{}: {e}; the file was changed after svcaudit wrote it (`svcaudit verify` tells)",
-                path.display()
-            ))
-        })?;
-        rows.push(rec.iter().map(str::to_string).collect());
-    }
-    Ok(Table { header, rows })
+    let t = crate::io::table::read_table(path, &crate::io::table::ReadOptions::default())?;
+    Ok(Table {
+        header: t.header,
+        rows: t.rows.into_iter().map(|r| r.cells).collect(),
+    })
 }
 
 fn read_json(path: &Path) -> Result<serde_json::Value> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, "read", &e))?;
-    serde_json::from_str(&text).map_err(|e| Error::data(format!("{}: {e}", path.display())))
+    crate::io::manifest::read_json(path, "valid JSON")
 }
 
 fn read_draw(dir: &Path) -> Result<Option<Draw>> {

@@ -137,9 +137,10 @@ fn n(s: impl ToString) -> Cell {
     Cell::N(s.to_string())
 }
 
-fn f2(s: &str) -> String {
+/// A number with `digits` decimals; text that is not a number stays as it is.
+fn fixed(s: &str, digits: usize) -> String {
     s.parse::<f64>()
-        .map(|v| format!("{v:.2}"))
+        .map(|v| format!("{v:.digits$}"))
         .unwrap_or_else(|_| s.to_string())
 }
 
@@ -419,18 +420,12 @@ fn outlets(w: &mut W, o: &Draw) {
                     t(s.cell(r, cu)),
                     t(s.cell(r, name)),
                     t(s.cell(r, city)),
-                    n(f4(s.cell(r, cp))),
+                    n(fixed(s.cell(r, cp), 4)),
                 ]
             })
             .collect();
         w.table(id, &head, &rows);
     }
-}
-
-fn f4(s: &str) -> String {
-    s.parse::<f64>()
-        .map(|v| format!("{v:.4}"))
-        .unwrap_or_else(|_| s.to_string())
 }
 
 /// A path the manifest of `<audit>/outlets/` records relative to itself, made relative to
@@ -867,10 +862,14 @@ fn scores(w: &mut W, s: &Scores) {
                 n(sc.cell(r, cpts)),
                 n(sc.cell(r, capp)),
                 n(sc.cell(r, cn)),
-                n(f2(sc.cell(r, cscore))),
-                n(f2(sc.cell(r, cse))),
-                n(format!("{}–{}", f2(sc.cell(r, cslo)), f2(sc.cell(r, cshi)))),
-                n(f2(sc.cell(r, crate_))),
+                n(fixed(sc.cell(r, cscore), 2)),
+                n(fixed(sc.cell(r, cse), 2)),
+                n(format!(
+                    "{}–{}",
+                    fixed(sc.cell(r, cslo), 2),
+                    fixed(sc.cell(r, cshi), 2)
+                )),
+                n(fixed(sc.cell(r, crate_), 2)),
             ]
         })
         .collect();
