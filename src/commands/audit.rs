@@ -486,13 +486,69 @@ pub fn plan(a: PlanArgs) -> Result<()> {
         )));
     }
     let steps = plan_steps(&l, a.force)?;
-    std::fs::create_dir_all(&l.dir).map_err(|e| Error::io(&l.dir, "create", &e))?;
+    // What this run creates is undone when a later step fails, so that a failed plan leaves
+    // the folders as they were and the corrected command starts afresh.
+    let before = Before {
+        reports: l.dir.parent().is_some_and(Path::exists),
+        dir: l.dir.exists(),
+    };
+    let mut made: Vec<(&Step, bool)> = Vec::new();
     let n = steps.len() + 1;
     for (i, (st, cli, args)) in steps.into_iter().enumerate() {
         crate::status!("[{}/{n}] {}", i + 1, st.label);
-        run_step(cli, args)?;
+        let fresh = !l.dir.join(st.out).exists();
+        if let Err(e) = run_step(cli, args) {
+            return Err(undo(&l, &before, &made, e));
+        }
+        made.push((st, fresh));
     }
-    report_step(&l, n)
+    report_step(&l, n).map_err(|e| undo(&l, &before, &made, e))
+}
+
+/// Which folders existed before `plan` ran.
+struct Before {
+    reports: bool,
+    dir: bool,
+}
+
+/// After a failed step: removes the step folders this run created (and the audit folder and
+/// the reports folder when it created them), and says so in the error. Steps redone with
+/// `--force` over earlier outputs are complete and stay; the error names them.
+fn undo(l: &Loaded, before: &Before, made: &[(&Step, bool)], mut e: Error) -> Error {
+    let mut removed = Vec::new();
+    let mut kept = Vec::new();
+    for (st, fresh) in made {
+        let dir = l.dir.join(st.out);
+        if *fresh {
+            let _ = std::fs::remove_dir_all(&dir);
+            removed.push(st.label);
+        } else {
+            kept.push(dir.display().to_string());
+        }
+    }
+    if !before.dir {
+        let _ = std::fs::remove_dir_all(&l.dir);
+        if !before.reports
+            && let Some(parent) = l.dir.parent()
+        {
+            // Only when empty: other audits may have arrived meanwhile.
+            let _ = std::fs::remove_dir(parent);
+        }
+    }
+    if !removed.is_empty() {
+        e.message.push_str(&format!(
+            "\nnothing of this plan was kept: the {} made before the error {} removed again; correct the input and run the same command",
+            removed.join(" and the "),
+            if removed.len() == 1 { "was" } else { "were" }
+        ));
+    }
+    if !kept.is_empty() {
+        e.message.push_str(&format!(
+            "\nredone before the error and complete (each in its ledger): {}",
+            kept.join(", ")
+        ));
+    }
+    e
 }
 
 /// `svcaudit score AUDIT.toml`.

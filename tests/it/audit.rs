@@ -160,6 +160,36 @@ fn plan_then_score_on_the_example_audit() {
     assert!(en.contains("<html lang=\"en\">") && en.contains("Indicator rates"));
 }
 
+/// A plan that fails part-way keeps nothing it made; the corrected run starts afresh.
+#[test]
+fn a_failed_plan_keeps_nothing_it_made() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let ex = example_copy(d, |s| s);
+    let good = read(&ex.join("customers.csv"));
+    let seventh = good.lines().nth(6).unwrap().to_string();
+    std::fs::write(ex.join("customers.csv"), format!("{good}{seventh}\n")).unwrap();
+    let (code, _, err) = run_in(d, &["plan", "data/example/audit.toml"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("customers.csv:7:1: column 工单号"), "{err}");
+    assert!(
+        err.contains("nothing of this plan was kept: the outlet draw (网点抽样) made before the error was removed again"),
+        "{err}"
+    );
+    assert!(!d.join("reports").exists(), "nothing left behind");
+    // An empty outlet list fails the first step: nothing either.
+    std::fs::write(ex.join("outlets.csv"), "").unwrap();
+    let (code, _, err) = run_in(d, &["plan", "data/example/audit.toml"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("outlets.csv: the file is empty"), "{err}");
+    assert!(!d.join("reports").exists(), "nothing left behind");
+    // Corrected, the same command runs through, and the outlet folder holds one draw.
+    example_copy(d, |s| s);
+    ok(d, &["-q", "plan", "data/example/audit.toml"]);
+    let ledger = read(&d.join("reports/example-2026/outlets/ledger.jsonl"));
+    assert_eq!(ledger.lines().count(), 1, "{ledger}");
+}
+
 /// Outlet names an attacker or a sloppy export could send, in outlets that are drawn.
 fn hostile(s: String) -> String {
     s.replace("东莞新区家电维修部", "<script>alert(1)</script>")
