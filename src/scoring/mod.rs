@@ -20,6 +20,7 @@
 
 pub mod design;
 pub mod estimate;
+mod plain;
 pub mod responses;
 pub mod scheme;
 

@@ -38,6 +38,25 @@ pub struct Input {
     pub split_columns: Vec<String>,
 }
 
+impl Input {
+    /// A long file before its rows are read.
+    pub(super) fn new(path: &Path, name: &str, sha256: String, encoding: String) -> Self {
+        Input {
+            path: path.to_path_buf(),
+            name: name.to_string(),
+            sha256,
+            layout: "long",
+            encoding,
+            rows: 0,
+            blank_rows: 0,
+            answers: 0,
+            not_shown: 0,
+            unscored_columns: Vec::new(),
+            split_columns: Vec::new(),
+        }
+    }
+}
+
 /// A questionnaire: one customer interview, one 暗访 visit or one mystery call.
 #[derive(Debug, Clone)]
 pub struct Respondent {
@@ -89,6 +108,16 @@ impl Responses {
 
     pub fn is_empty(&self) -> bool {
         self.resp.is_empty()
+    }
+
+    /// Room for `n` more answers.
+    pub(super) fn reserve(&mut self, n: usize) {
+        self.resp.reserve(n);
+        self.item.reserve(n);
+        self.value.reserve(n);
+        self.y.reserve(n);
+        self.line.reserve(n);
+        self.file.reserve(n);
     }
 
     /// Keeps the answers for which `keep(i)` holds, in order.
@@ -347,7 +376,8 @@ fn fmt(v: f64) -> String {
 }
 
 /// How a wide export's column maps to the scheme.
-enum WideCol {
+#[derive(Clone)]
+pub(super) enum WideCol {
     Item(u32),
     Split,
     Meta,
@@ -356,20 +386,20 @@ enum WideCol {
 
 /// Reads one file after another into one [`Responses`].
 pub struct Importer<'a> {
-    scheme: &'a Scheme,
-    out: Responses,
-    resp_index: foldhash::HashMap<String, u32>,
+    pub(super) scheme: &'a Scheme,
+    pub(super) out: Responses,
+    pub(super) resp_index: foldhash::HashMap<String, u32>,
     /// Per respondent: the run of rows it was last seen in (a respondent met again after
     /// another one has had rows is "scattered" and checked for duplicates the slow way).
-    last_run: Vec<u32>,
-    run: u32,
-    current: u32,
+    pub(super) last_run: Vec<u32>,
+    pub(super) run: u32,
+    pub(super) current: u32,
     /// item → the respondent that last answered it in the current run (+1), for the fast
     /// duplicate check when a questionnaire's rows are together, as exports write them.
-    item_last: Vec<u32>,
-    scattered: bool,
+    pub(super) item_last: Vec<u32>,
+    pub(super) scattered: bool,
     /// Display names of the inputs, by file index.
-    names: Vec<String>,
+    pub(super) names: Vec<String>,
 }
 
 impl<'a> Importer<'a> {
@@ -393,53 +423,55 @@ impl<'a> Importer<'a> {
         let name = table::display_name(path);
         let file = self.out.inputs.len() as u32;
         self.names.push(name.clone());
+        if !bytes.starts_with(b"PK\x03\x04") && opts.sheet.is_none() {
+            // A plain UTF-8 CSV is read on every core while one more hashes it.
+            let (sha256, fast) = std::thread::scope(|s| {
+                let hash = s.spawn(|| crate::seed::sha256_hex(&bytes));
+                let fast = super::plain::read(self, path, &name, file, &bytes, opts);
+                (hash.join().expect("hashing does not panic"), fast)
+            });
+            if let Some(input) = fast {
+                self.out.inputs.push(Input { sha256, ..input });
+                return Ok(());
+            }
+            return self.read_csv(path, name, file, bytes, sha256, opts);
+        }
         let sha256 = crate::seed::sha256_hex(&bytes);
         if bytes.starts_with(b"PK\x03\x04") {
             let t = table::read_table_bytes(path, &bytes, opts)?;
             let mut input = Input {
-                path: path.to_path_buf(),
-                name: name.clone(),
-                sha256,
-                layout: "long",
-                encoding: t.encoding.clone(),
                 rows: t.rows.len() as u64,
                 blank_rows: t.blank_rows,
-                answers: 0,
-                not_shown: 0,
-                unscored_columns: Vec::new(),
-                split_columns: Vec::new(),
+                ..Input::new(path, &name, sha256, t.encoding.clone())
             };
             let mut sink = self.sink(&name, file, &t.header, &mut input)?;
             for r in &t.rows {
-                let rec =
-                    csv::ByteRecord::from(r.cells.iter().map(String::as_str).collect::<Vec<_>>());
-                sink.row(self, r.line, &rec);
+                let cells: Vec<&str> = r.cells.iter().map(String::as_str).collect();
+                sink.row(self, r.line, &cells[..]);
             }
             input.answers = sink.answers;
             input.not_shown = sink.not_shown;
             self.out.inputs.push(input);
             return Ok(());
         }
-        if opts.sheet.is_some() {
-            return Err(Error::usage(format!(
-                "{name}: --sheet applies to .xlsx workbooks, and this file is not one"
-            )));
-        }
+        Err(Error::usage(format!(
+            "{name}: --sheet applies to .xlsx workbooks, and this file is not one"
+        )))
+    }
+
+    /// The general CSV reader: any encoding, quotes, every error with its line.
+    pub(super) fn read_csv(
+        &mut self,
+        path: &Path,
+        name: String,
+        file: u32,
+        bytes: Vec<u8>,
+        sha256: String,
+        opts: &ReadOptions,
+    ) -> Result<()> {
         let (text, encoding, _bom) = table::decode(path, &bytes, opts.encoding.as_deref())?;
         drop(bytes);
-        let mut input = Input {
-            path: path.to_path_buf(),
-            name: name.clone(),
-            sha256,
-            layout: "long",
-            encoding,
-            rows: 0,
-            blank_rows: 0,
-            answers: 0,
-            not_shown: 0,
-            unscored_columns: Vec::new(),
-            split_columns: Vec::new(),
-        };
+        let mut input = Input::new(path, &name, sha256, encoding);
         let mut sink: Option<Sink> = None;
         let mut problems = crate::error::Problems::new();
         table::for_each_csv_record(&name, &text, |line, rec| {
@@ -489,7 +521,13 @@ impl<'a> Importer<'a> {
     }
 
     /// Decides the layout from the header and maps its columns.
-    fn sink(&self, name: &str, file: u32, header: &[String], input: &mut Input) -> Result<Sink> {
+    pub(super) fn sink(
+        &self,
+        name: &str,
+        file: u32,
+        header: &[String],
+        input: &mut Input,
+    ) -> Result<Sink> {
         let respondent = find(header, RESPONDENT);
         let question = find(header, QUESTION);
         let answer = find(header, ANSWER);
@@ -760,36 +798,58 @@ impl<'a> Importer<'a> {
 }
 
 /// The column map of one file and its running counts.
-struct Sink {
-    file: u32,
-    width: usize,
-    respondent: usize,
-    outlet: Option<usize>,
-    customer: Option<usize>,
-    date: Option<usize>,
-    by: Option<usize>,
+#[derive(Clone)]
+pub(super) struct Sink {
+    pub(super) file: u32,
+    pub(super) width: usize,
+    pub(super) respondent: usize,
+    pub(super) outlet: Option<usize>,
+    pub(super) customer: Option<usize>,
+    pub(super) date: Option<usize>,
+    pub(super) by: Option<usize>,
     /// Long files: the question and answer columns.
-    question: usize,
-    answer: usize,
+    pub(super) question: usize,
+    pub(super) answer: usize,
     /// Wide files: what each column is.
-    wide: Vec<WideCol>,
-    header: Vec<String>,
-    answers: u64,
-    not_shown: u64,
+    pub(super) wide: Vec<WideCol>,
+    pub(super) header: Vec<String>,
+    pub(super) answers: u64,
+    pub(super) not_shown: u64,
     /// The last respondent id met and its index (rows of one questionnaire come together).
-    last_resp: (Vec<u8>, u32),
+    pub(super) last_resp: (Vec<u8>, u32),
 }
 
-fn cell(cells: &csv::ByteRecord, i: usize) -> &str {
-    cells
-        .get(i)
-        .and_then(|c| std::str::from_utf8(c).ok())
-        .unwrap_or("")
-        .trim()
+/// The cells of one row, as the CSV reader or the plain reader hands them over.
+pub(super) trait Fields {
+    /// Cell `i`, untrimmed; empty when the row is shorter (or the cell is not UTF-8).
+    fn field(&self, i: usize) -> &str;
+}
+
+impl Fields for csv::ByteRecord {
+    fn field(&self, i: usize) -> &str {
+        self.get(i)
+            .and_then(|c| std::str::from_utf8(c).ok())
+            .unwrap_or("")
+    }
+}
+
+impl Fields for [&str] {
+    fn field(&self, i: usize) -> &str {
+        self.get(i).copied().unwrap_or("")
+    }
+}
+
+fn cell(cells: &(impl Fields + ?Sized), i: usize) -> &str {
+    cells.field(i).trim()
 }
 
 impl Sink {
-    fn row(&mut self, imp: &mut Importer<'_>, line: u64, cells: &csv::ByteRecord) {
+    pub(super) fn row(
+        &mut self,
+        imp: &mut Importer<'_>,
+        line: u64,
+        cells: &(impl Fields + ?Sized),
+    ) {
         let file = self.file;
         let rid = cell(cells, self.respondent);
         let long = self.wide.is_empty();
@@ -882,7 +942,11 @@ impl Sink {
     }
 
     /// The (question, answer) pairs of a row, for rejecting the whole row.
-    fn answers_of(&self, imp: &Importer<'_>, cells: &csv::ByteRecord) -> Vec<(String, String)> {
+    fn answers_of(
+        &self,
+        imp: &Importer<'_>,
+        cells: &(impl Fields + ?Sized),
+    ) -> Vec<(String, String)> {
         if self.wide.is_empty() {
             return vec![(
                 cell(cells, self.question).to_string(),
