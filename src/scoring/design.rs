@@ -110,6 +110,9 @@ pub struct Design {
 }
 
 fn reject_all(r: &mut Responses, drop: &[Option<String>], codes: &[String]) {
+    if drop.iter().all(Option::is_none) {
+        return;
+    }
     let keep: Vec<bool> = r.resp.iter().map(|&p| drop[p as usize].is_none()).collect();
     for (i, _) in keep.iter().enumerate().filter(|(_, k)| !**k) {
         let p = r.resp[i] as usize;

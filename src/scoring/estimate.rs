@@ -1,4 +1,5 @@
-//! Design-based estimates and their standard errors; polars does the aggregation.
+//! Design-based estimates and their standard errors; polars aggregates the domains and the
+//! linearised cluster totals.
 //!
 //! Every estimand is a linear combination of item ratio means plus a constant,
 //! `θ = c + Σ_k a_k R_k`, where `R_k = Σ w_i y_ik / Σ w_i` over the questionnaires that
@@ -18,8 +19,8 @@
 //! `(1 − f_h) z_o²` (R's `options(survey.lonely.psu = "adjust")`).
 //! The 95 % interval is `θ ± 1.959964 · SE` (normal, as `confint` on an `svystat`).
 //!
-//! Domains (the whole base, each stratum of the draw) are unions of outlets, so one pass of
-//! polars over the answers, grouped by item and outlet, feeds every domain and estimand.
+//! Domains (the whole base, each stratum of the draw) are unions of outlets, so one pass over
+//! the answers, summing them per item and outlet ([`cells`]), feeds every domain and estimand.
 
 use std::collections::HashMap;
 
@@ -48,67 +49,87 @@ pub struct Cells {
     pub vs: Vec<f64>,
 }
 
-/// Groups the scored answers by (item, outlet) with polars. `psu` and `w` are per answer;
-/// answers with `y` NaN (N/A or not scored) must already be left out.
+/// Cells (item × outlet) up to this many are summed in a dense table; beyond, in a hash map.
+const DENSE_CELLS: usize = 1 << 22;
+
+/// One cell's running sums.
+#[derive(Clone, Copy, Default)]
+struct Acc {
+    wy: f64,
+    ws: f64,
+    ys: f64,
+    yy: f64,
+    vs: f64,
+    n: u32,
+}
+
+impl Acc {
+    #[inline]
+    fn add(&mut self, w: f64, y: f64, v: f64) {
+        self.wy += w * y;
+        self.ws += w;
+        self.ys += y;
+        self.yy += y * y;
+        self.vs += v;
+        self.n += 1;
+    }
+}
+
+/// Sums the scored answers `(item, psu, w, y, value)` per (item, outlet), in (item, outlet)
+/// order. Every cell adds its answers in their order, one thread, so the sums are the same
+/// on every machine (a parallel group-by would add them in an order that depends on the
+/// threads). `y` must not be NaN (N/A and control answers are left out before).
 pub fn cells(
-    item: Vec<u32>,
-    psu: Vec<u32>,
-    w: Vec<f64>,
-    y: Vec<f64>,
-    value: Vec<f64>,
-) -> Result<Cells> {
-    let h = item.len();
-    // One u64 key (item, psu) and the products precomputed: polars then runs plain sums.
-    let key: Vec<u64> = item
-        .iter()
-        .zip(&psu)
-        .map(|(&i, &p)| (u64::from(i) << 32) | u64::from(p))
-        .collect();
-    let wy: Vec<f64> = w.iter().zip(&y).map(|(a, b)| a * b).collect();
-    let yy: Vec<f64> = y.iter().map(|a| a * a).collect();
-    drop((item, psu));
-    let df = DataFrame::new(
-        h,
-        vec![
-            Column::new("key".into(), key),
-            Column::new("wy".into(), wy),
-            Column::new("w".into(), w),
-            Column::new("y".into(), y),
-            Column::new("yy".into(), yy),
-            Column::new("v".into(), value),
-        ],
-    )
-    .map_err(pl)?;
-    let out = df
-        .lazy()
-        .group_by([col("key")])
-        .agg([
-            col("wy").sum(),
-            col("w").sum().alias("ws"),
-            len().cast(DataType::UInt32).alias("n"),
-            col("y").sum().alias("ys"),
-            col("yy").sum(),
-            col("v").sum().alias("vs"),
-        ])
-        .sort(["key"], SortMultipleOptions::default())
-        .collect()
-        .map_err(pl)?;
-    let key: Vec<u64> = out
-        .column("key")
-        .and_then(|c| c.u64().cloned())
-        .map_err(pl)?
-        .into_no_null_iter()
-        .collect();
-    Ok(Cells {
-        item: key.iter().map(|k| (k >> 32) as u32).collect(),
-        psu: key.iter().map(|&k| k as u32).collect(),
-        wy: f64s(&out, "wy")?,
-        ws: f64s(&out, "ws")?,
-        n: u32s(&out, "n")?,
-        ys: f64s(&out, "ys")?,
-        yy: f64s(&out, "yy")?,
-        vs: f64s(&out, "vs")?,
-    })
+    n_items: usize,
+    n_psu: usize,
+    answers: impl Iterator<Item = (u32, u32, f64, f64, f64)>,
+) -> Cells {
+    cells_in(DENSE_CELLS, n_items, n_psu, answers)
+}
+
+/// [`cells`] with a dense table up to `dense` cells.
+fn cells_in(
+    dense: usize,
+    n_items: usize,
+    n_psu: usize,
+    answers: impl Iterator<Item = (u32, u32, f64, f64, f64)>,
+) -> Cells {
+    let mut out = Cells::default();
+    let mut push = |key: u64, a: &Acc| {
+        out.item.push((key >> 32) as u32);
+        out.psu.push(key as u32);
+        out.wy.push(a.wy);
+        out.ws.push(a.ws);
+        out.n.push(a.n);
+        out.ys.push(a.ys);
+        out.yy.push(a.yy);
+        out.vs.push(a.vs);
+    };
+    if n_items.saturating_mul(n_psu) <= dense {
+        let mut t = vec![Acc::default(); n_items * n_psu];
+        for (item, psu, w, y, v) in answers {
+            t[item as usize * n_psu + psu as usize].add(w, y, v);
+        }
+        for (k, a) in t.iter().enumerate().filter(|(_, a)| a.n > 0) {
+            push(((k / n_psu) as u64) << 32 | (k % n_psu) as u64, a);
+        }
+    } else {
+        let mut at: foldhash::HashMap<u64, usize> = foldhash::HashMap::default();
+        let mut t: Vec<(u64, Acc)> = Vec::new();
+        for (item, psu, w, y, v) in answers {
+            let key = (u64::from(item) << 32) | u64::from(psu);
+            let i = *at.entry(key).or_insert_with(|| {
+                t.push((key, Acc::default()));
+                t.len() - 1
+            });
+            t[i].1.add(w, y, v);
+        }
+        t.sort_unstable_by_key(|(k, _)| *k);
+        for (k, a) in &t {
+            push(*k, a);
+        }
+    }
+    out
 }
 
 fn u32s(df: &DataFrame, name: &str) -> Result<Vec<u32>> {
@@ -336,4 +357,48 @@ pub fn within_outlet_se(n: u32, ys: f64, yy: f64, population: u64) -> Option<f64
         0.0
     };
     Some(((1.0 - f) * s2 / nf).sqrt())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The dense table and the hash map give the same cells, bit for bit, in (item, outlet)
+    /// order, and every answer is in exactly one cell.
+    #[test]
+    fn dense_and_hashed_cells_agree() {
+        let mut x = 7u64;
+        let mut next = || {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            x >> 33
+        };
+        let answers: Vec<(u32, u32, f64, f64, f64)> = (0..5000)
+            .map(|_| {
+                let y = (next() % 5) as f64 / 4.0;
+                (
+                    (next() % 7) as u32,
+                    (next() % 40) as u32,
+                    1.0 + (next() % 100) as f64 / 7.0,
+                    y,
+                    y * 4.0 + 1.0,
+                )
+            })
+            .collect();
+        let dense = cells_in(usize::MAX, 7, 40, answers.iter().copied());
+        let hashed = cells_in(0, 7, 40, answers.iter().copied());
+        assert_eq!(format!("{dense:?}"), format!("{hashed:?}"));
+        let keys: Vec<(u32, u32)> = dense
+            .item
+            .iter()
+            .copied()
+            .zip(dense.psu.iter().copied())
+            .collect();
+        assert!(keys.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(dense.n.iter().sum::<u32>(), 5000);
+        // One cell recomputed by hand.
+        let (i, p) = keys[3];
+        let mine: Vec<_> = answers.iter().filter(|a| a.0 == i && a.1 == p).collect();
+        assert_eq!(dense.n[3] as usize, mine.len());
+        assert_eq!(dense.wy[3], mine.iter().fold(0.0, |s, a| s + a.2 * a.3));
+    }
 }

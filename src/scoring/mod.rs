@@ -144,20 +144,14 @@ pub fn score(s: &Scheme, r: &Responses, d: &Design, findings: Option<&Findings>)
     let timing = std::env::var_os("SVCAUDIT_TIMING").is_some();
     let t0 = std::time::Instant::now();
     // Scored answers (not N/A, not control) with their design.
-    let keep: Vec<usize> = (0..r.len()).filter(|&i| !r.y[i].is_nan()).collect();
-    let args = (
-        keep.iter().map(|&i| r.item[i]).collect::<Vec<_>>(),
-        keep.iter()
-            .map(|&i| d.psu[r.resp[i] as usize])
-            .collect::<Vec<_>>(),
-        keep.iter()
-            .map(|&i| d.weight[r.resp[i] as usize])
-            .collect::<Vec<_>>(),
-        keep.iter().map(|&i| r.y[i]).collect::<Vec<_>>(),
-        keep.iter().map(|&i| r.value[i]).collect::<Vec<_>>(),
+    let cells = estimate::cells(
+        s.items.len(),
+        d.outlets.len(),
+        (0..r.len()).filter(|&i| !r.y[i].is_nan()).map(|i| {
+            let p = r.resp[i] as usize;
+            (r.item[i], d.psu[p], d.weight[p], r.y[i], r.value[i])
+        }),
     );
-    let cells = estimate::cells(args.0, args.1, args.2, args.3, args.4)?;
-    drop(keep);
     // Domains: 0 = all, 1.. = the draw's strata (certainty outlets in their own stratum).
     let mut strata: Vec<String> = d
         .psu_draw_stratum

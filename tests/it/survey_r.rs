@@ -103,8 +103,11 @@ fn estimates_and_standard_errors_match_r_survey() {
             }
         }
     }
-    let v = y.clone();
-    let cells = estimate::cells(item, psu, w, y, v).unwrap();
+    let cells = estimate::cells(
+        3,
+        outlets.len(),
+        (0..item.len()).map(|i| (item[i], psu[i], w[i], y[i], y[i])),
+    );
     let domains: Vec<Vec<u32>> = psu_stratum.iter().map(|&s| vec![0, s + 1]).collect();
     let totals = estimate::item_totals(&cells, &domains).unwrap();
     let clusters = Clusters {
