@@ -14,12 +14,31 @@ use crate::scoring::responses::Responses;
 use crate::scoring::scheme::{Kind, Scheme, fmt_pts};
 use crate::scoring::{Findings, Scores};
 
+/// `v` with six decimals exactly as `format!("{v:.6}")` writes it (the exact binary value
+/// rounded half to even); empty when not finite. `outlets.csv` has hundreds of thousands of
+/// them, and the formatter's exact algorithm is slow, so the usual case goes through an
+/// integer: `m = v·10⁶` is off the exact product by at most one unit in its last place, so
+/// when `m` is farther than that from a tie, rounding `m` rounds the exact value the same way.
+/// Ties, near-ties, large values and a negative value that rounds to zero (`-0.000000`) take
+/// the formatter.
 fn f6(v: f64) -> String {
-    if v.is_finite() {
-        format!("{v:.6}")
-    } else {
-        String::new()
+    if !v.is_finite() {
+        return String::new();
     }
+    let m = v * 1e6;
+    if m.abs() < 4.0e15 {
+        let frac = (m - m.trunc()).abs();
+        let r = m.round();
+        if (frac - 0.5).abs() > 4.0 * f64::EPSILON * m.abs().max(1.0)
+            && !(r == 0.0 && v.is_sign_negative())
+        {
+            let r = r as i64;
+            let sign = if r < 0 { "-" } else { "" };
+            let a = r.unsigned_abs();
+            return format!("{sign}{}.{:06}", a / 1_000_000, a % 1_000_000);
+        }
+    }
+    format!("{v:.6}")
 }
 
 fn finish(w: csv::Writer<Vec<u8>>) -> Vec<u8> {
@@ -530,4 +549,79 @@ pub fn report_md(
     }
     let _ = writeln!(o, "\nReproduce 复现:\n\n```sh\n{command}\n```");
     o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::f6;
+    use proptest::prelude::*;
+
+    #[test]
+    fn six_decimals_as_the_formatter_writes_them() {
+        let special = [
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            0.5,
+            0.0078125,
+            -0.0078125,
+            1e-7,
+            -1e-7,
+            4e-7,
+            -4e-7,
+            5e-7,
+            -5e-7,
+            0.0000005,
+            0.0000015,
+            0.0000025,
+            2.5,
+            99.9999995,
+            100.0,
+            1e9,
+            3.999e9,
+            4.1e9,
+            1e15,
+            -1e15,
+            1e20,
+            1.0 / 3.0,
+            2.0 / 3.0,
+            86.475_000_5,
+            1_234.567_890_5,
+        ];
+        for v in special {
+            assert_eq!(f6(v), format!("{v:.6}"), "{v:e}");
+        }
+        // Exact ties of the sixth decimal: k/128 has at most seven decimals.
+        for k in -5000i32..5000 {
+            let v = f64::from(k) / 128.0;
+            assert_eq!(f6(v), format!("{v:.6}"), "{v}");
+        }
+        assert_eq!(f6(f64::NAN), "");
+        assert_eq!(f6(f64::INFINITY), "");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(20_000))]
+        #[test]
+        fn any_double(bits in any::<u64>()) {
+            let v = f64::from_bits(bits);
+            let want = if v.is_finite() { format!("{v:.6}") } else { String::new() };
+            prop_assert_eq!(f6(v), want);
+        }
+
+        #[test]
+        fn usual_magnitudes(v in -1.0e6f64..1.0e6, scale in 0u32..12) {
+            let v = v / 10f64.powi(scale as i32);
+            prop_assert_eq!(f6(v), format!("{v:.6}"));
+        }
+
+        #[test]
+        fn near_ties(k in -10_000_000_000i64..10_000_000_000, d in -4i64..=4) {
+            // Around (k + ½)·10⁻⁶, a few units of the last place away.
+            let v = (k as f64 + 0.5) / 1e6;
+            let v = f64::from_bits((v.to_bits() as i64 + d) as u64);
+            prop_assert_eq!(f6(v), format!("{v:.6}"));
+        }
+    }
 }
