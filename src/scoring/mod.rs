@@ -27,7 +27,7 @@ pub mod scheme;
 use std::collections::HashMap;
 
 use design::Design;
-use estimate::{Clusters, Estimand, Estimate, ItemTotal};
+use estimate::{Clusters, Estimand, Estimate};
 use responses::Responses;
 use scheme::{Kind, NodeLevel, Scheme, Source};
 
@@ -353,17 +353,8 @@ pub fn score(s: &Scheme, r: &Responses, d: &Design, findings: Option<&Findings>)
 
     // Per outlet: item means with their within-outlet SE, and node rates.
     let mut outlet_items = Vec::new();
-    let mut per_outlet: HashMap<(u32, u32), ItemTotal> = HashMap::new();
     for i in 0..cells.item.len() {
         let psu = cells.psu[i] as usize;
-        per_outlet.insert(
-            (cells.psu[i], cells.item[i]),
-            ItemTotal {
-                wy: cells.wy[i],
-                ws: cells.ws[i],
-                n: u64::from(cells.n[i]),
-            },
-        );
         outlet_items.push(OutletItem {
             psu: psu as u32,
             outlet: d.outlets[psu].clone(),
@@ -384,31 +375,54 @@ pub fn score(s: &Scheme, r: &Responses, d: &Design, findings: Option<&Findings>)
             ),
         });
     }
-    let mut outlet_nodes = Vec::new();
+    // Per outlet: each indicator's rate and the fieldwork rate, the rated items weighted by
+    // their points, added in item order. The cells come by (item, outlet); group them by
+    // outlet, keeping the item order.
+    let indicators: Vec<usize> = (0..s.nodes.len())
+        .filter(|&j| s.nodes[j].level == NodeLevel::Indicator)
+        .collect();
+    let indicator_of: Vec<Vec<usize>> = lineage
+        .iter()
+        .map(|l| {
+            (0..indicators.len())
+                .filter(|&x| l.contains(&indicators[x]))
+                .collect()
+        })
+        .collect();
+    let mut first = vec![0usize; d.outlets.len() + 1];
+    for &p in &cells.psu {
+        first[p as usize + 1] += 1;
+    }
+    for p in 0..d.outlets.len() {
+        first[p + 1] += first[p];
+    }
+    let mut by_outlet = vec![0u32; cells.psu.len()];
+    let mut fill = first.clone();
+    for (i, &p) in cells.psu.iter().enumerate() {
+        by_outlet[fill[p as usize]] = i as u32;
+        fill[p as usize] += 1;
+    }
+    let mut outlet_nodes = Vec::with_capacity(d.outlets.len() * (indicators.len() + 1));
+    let mut sums = vec![(0.0f64, 0.0f64); indicators.len() + 1];
     for (psu, outlet) in d.outlets.iter().enumerate() {
-        let rate_of = |k: usize| -> Option<(f64, f64)> {
+        sums.fill((0.0, 0.0));
+        for &c in &by_outlet[first[psu]..first[psu + 1]] {
+            let (c, k) = (c as usize, cells.item[c as usize] as usize);
             let it = &s.items[k];
-            if it.kind == Kind::Control {
-                return None;
+            if it.kind == Kind::Control || it.source == Source::Review || cells.ws[c] <= 0.0 {
+                continue;
             }
-            if it.source == Source::Review {
-                return None;
+            let rate = cells.wy[c] / cells.ws[c];
+            for &slot in indicator_of[k].iter().chain([&indicators.len()]) {
+                sums[slot].0 += rate * it.points;
+                sums[slot].1 += it.points;
             }
-            per_outlet
-                .get(&(psu as u32, k as u32))
-                .filter(|t| t.ws > 0.0)
-                .map(|t| (t.wy / t.ws, it.points))
-        };
-        let mut push = |id: String, members: &dyn Fn(usize) -> bool| {
-            let (mut num, mut den) = (0.0, 0.0);
-            for k in 0..s.items.len() {
-                if members(k)
-                    && let Some((rt, p)) = rate_of(k)
-                {
-                    num += rt * p;
-                    den += p;
-                }
-            }
+        }
+        let ids = indicators
+            .iter()
+            .map(|&j| s.nodes[j].id.clone())
+            .chain(["fieldwork".to_string()]);
+        for (id, &(num, den)) in ids.zip(&sums) {
             outlet_nodes.push(OutletNode {
                 psu: psu as u32,
                 outlet: outlet.clone(),
@@ -416,13 +430,7 @@ pub fn score(s: &Scheme, r: &Responses, d: &Design, findings: Option<&Findings>)
                 id,
                 rate: (den > 0.0).then(|| num / den),
             });
-        };
-        for (j, node) in s.nodes.iter().enumerate() {
-            if node.level == NodeLevel::Indicator {
-                push(node.id.clone(), &|k| lineage[k].contains(&j));
-            }
         }
-        push("fieldwork".into(), &|_| true);
     }
 
     // The total, the special items and the level.
