@@ -12,20 +12,23 @@
 //! readers on random files.
 
 use std::path::Path;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use encoding_rs::{Encoding, UTF_8};
 
-use super::responses::{Importer, Input, Responses, Sink};
+use super::responses::{Importer, Input, Responses, Sink, Slots, WideCol};
 use crate::io::limits::{MAX_COLUMNS, MAX_FIELD};
 use crate::io::table::{self, ReadOptions};
 
 /// Pieces smaller than this are not worth a thread.
 const MIN_PIECE: usize = 256 << 10;
 
-/// What one piece read.
+/// What one piece read (its answers are in its slots of the final vectors).
 struct Piece {
     out: Responses,
+    /// Answers written into its slots.
+    written: usize,
     item_last: Vec<u32>,
     last_run: Vec<u32>,
     run: u32,
@@ -110,15 +113,47 @@ fn read_in_pieces(
     // `newlines` counts the header's line feed even when the file ends without one; the
     // pieces start after it, so it is the line before the first piece.
     let starts = cut(text, at, &sink, d, min_piece);
-    let mut bases = Vec::with_capacity(starts.len());
-    let mut base = newlines;
-    for (k, &s) in starts.iter().enumerate() {
-        if k > 0 {
-            base += memchr::memchr_iter(b'\n', &body[starts[k - 1]..s]).count() as u64;
-        }
-        bases.push(base);
-    }
     let ends: Vec<usize> = starts[1..].iter().copied().chain([text.len()]).collect();
+    let feeds: Vec<u64> = (0..starts.len())
+        .map(|k| memchr::memchr_iter(b'\n', &body[starts[k]..ends[k]]).count() as u64)
+        .collect();
+    let bases: Vec<u64> = feeds
+        .iter()
+        .scan(newlines, |b, &f| {
+            let here = *b;
+            *b += f;
+            Some(here)
+        })
+        .collect();
+    // Room for every piece's answers in the final vectors: a long file has one per line, a
+    // wide one one per item column. Pages are touched only where answers are written.
+    let per_line = if sink.wide.is_empty() {
+        1
+    } else {
+        sink.wide
+            .iter()
+            .filter(|w| matches!(w, WideCol::Item(_)))
+            .count()
+    };
+    let room: Vec<usize> = feeds.iter().map(|&f| (f as usize + 1) * per_line).collect();
+    let old = imp.out.resp.len();
+    let total = old.checked_add(room.iter().sum())?;
+    if total > u32::MAX as usize {
+        return None;
+    }
+    let mut all = Responses {
+        resp: zeroed(&imp.out.resp, total),
+        item: zeroed(&imp.out.item, total),
+        value: zeroed(&imp.out.value, total),
+        y: zeroed(&imp.out.y, total),
+        line: zeroed(&imp.out.line, total),
+        file: zeroed(&imp.out.file, total),
+        ..Responses::default()
+    };
+    let slots: Vec<Mutex<Option<Slots<'_>>>> = slots(&mut all, old, &room)
+        .into_iter()
+        .map(|s| Mutex::new(Some(s)))
+        .collect();
     let threads = std::thread::available_parallelism()
         .map(usize::from)
         .unwrap_or(1)
@@ -136,6 +171,7 @@ fn read_in_pieces(
                 }
                 let mut local = Importer::new(scheme);
                 local.names = names.clone();
+                local.slots = slots[k].lock().ok().and_then(|mut s| s.take());
                 let piece = read_piece(
                     &mut local,
                     sink.clone(),
@@ -147,32 +183,99 @@ fn read_in_pieces(
             }
         };
         let handles: Vec<_> = (1..threads).map(|_| s.spawn(work)).collect();
-        let mut all: Vec<(usize, Option<Piece>)> = work();
+        let mut mine: Vec<(usize, Option<Piece>)> = work();
         for h in handles {
-            all.extend(h.join().expect("reading a piece does not panic"));
+            mine.extend(h.join().expect("reading a piece does not panic"));
         }
-        all.sort_by_key(|(k, _)| *k);
-        all.into_iter().map(|(_, p)| p).collect()
+        mine.sort_by_key(|(k, _)| *k);
+        mine.into_iter().map(|(_, p)| p).collect()
     });
+    drop(slots);
     if pieces.iter().any(Option::is_none) {
         return None;
     }
     let pieces: Vec<Piece> = pieces.drain(..).map(Option::unwrap).collect();
-    join(imp, pieces, &mut input)?;
+    join(imp, pieces, all, old, &room, &mut input)?;
     Some(input)
+}
+
+/// `head` followed by zeros up to `len`: the zeros come from the allocator untouched, so
+/// their pages cost nothing until a piece writes there.
+fn zeroed<T: Copy + Default>(head: &[T], len: usize) -> Vec<T> {
+    let mut v = vec![T::default(); len];
+    v[..head.len()].copy_from_slice(head);
+    v
+}
+
+/// Every piece's slots: `room[k]` answers of `all` after the first `old`.
+fn slots<'a>(all: &'a mut Responses, old: usize, room: &[usize]) -> Vec<Slots<'a>> {
+    fn parts<'a, T>(mut v: &'a mut [T], old: usize, room: &[usize]) -> Vec<&'a mut [T]> {
+        v = &mut v[old..];
+        let mut out = Vec::with_capacity(room.len());
+        for &r in room {
+            let (here, rest) = v.split_at_mut(r);
+            out.push(here);
+            v = rest;
+        }
+        out
+    }
+    let mut resp = parts(&mut all.resp, old, room).into_iter();
+    let mut item = parts(&mut all.item, old, room).into_iter();
+    let mut value = parts(&mut all.value, old, room).into_iter();
+    let mut y = parts(&mut all.y, old, room).into_iter();
+    let mut line = parts(&mut all.line, old, room).into_iter();
+    let mut file = parts(&mut all.file, old, room).into_iter();
+    room.iter()
+        .filter_map(|_| {
+            Some(Slots {
+                resp: resp.next()?,
+                item: item.next()?,
+                value: value.next()?,
+                y: y.next()?,
+                line: line.next()?,
+                file: file.next()?,
+                n: 0,
+                overflow: false,
+            })
+        })
+        .collect()
 }
 
 /// The line starting at `at` without its terminator, and where the next one starts; `None`
 /// when it holds a carriage return that is not the one before its line feed (the CSV reader
 /// ends a record there too).
 fn line_at(text: &str, at: usize) -> Option<(&str, usize)> {
+    line_in(text, at, true)
+}
+
+/// [`line_at`], looking for a carriage return inside the line only when `cr` (a piece
+/// without any skips the search).
+#[inline]
+fn line_in(text: &str, at: usize, cr: bool) -> Option<(&str, usize)> {
     let end = memchr::memchr(b'\n', &text.as_bytes()[at..]).map_or(text.len(), |i| at + i);
-    let l = &text[at..end];
-    let l = l.strip_suffix('\r').unwrap_or(l);
-    if memchr::memchr(b'\r', l.as_bytes()).is_some() {
-        return None;
+    let mut l = &text[at..end];
+    if cr {
+        l = l.strip_suffix('\r').unwrap_or(l);
+        if memchr::memchr(b'\r', l.as_bytes()).is_some() {
+            return None;
+        }
     }
     Some((l, (end + 1).min(text.len())))
+}
+
+/// The cells of line `l` into `out`: what `l.split(d)` gives, without its searcher (a line
+/// is short, and a plain loop is several times faster there).
+#[inline]
+fn split_into<'a>(l: &'a str, d: u8, out: &mut Vec<&'a str>) {
+    out.clear();
+    let mut from = 0;
+    for (i, &c) in l.as_bytes().iter().enumerate() {
+        if c == d {
+            out.push(&l[from..i]);
+            from = i + 1;
+        }
+    }
+    out.push(&l[from..]);
 }
 
 /// A record the general reader refuses outright (too many columns, a cell over 1 MiB).
@@ -242,22 +345,20 @@ fn read_piece(
 ) -> Option<Piece> {
     sink.answers = 0;
     sink.not_shown = 0;
-    // Room for the answers of a long file (a line holds 20 bytes at least): growing the
-    // vectors would copy them and touch their pages twice.
-    imp.out.reserve(piece.len() / 20);
     let want = sink.width;
     let mut fields: Vec<&str> = Vec::with_capacity(want + 1);
     let (mut at, mut line) = (0usize, base);
     let (mut rows, mut blank_rows) = (0u64, 0u64);
+    let cr = memchr::memchr(b'\r', piece.as_bytes()).is_some();
+    let d8 = d as u8;
     while at < piece.len() {
-        let (l, next) = line_at(piece, at)?;
+        let (l, next) = line_in(piece, at, cr)?;
         at = next;
         line += 1;
         if l.is_empty() {
             continue;
         }
-        fields.clear();
-        fields.extend(l.split(d));
+        split_into(l, d8, &mut fields);
         if too_big(l, &fields) {
             return None;
         }
@@ -272,11 +373,13 @@ fn read_piece(
         }
         sink.row(imp, line, &fields[..]);
     }
-    if imp.scattered {
+    let slots = imp.slots.take()?;
+    if imp.scattered || slots.overflow {
         return None;
     }
     Some(Piece {
         out: std::mem::take(&mut imp.out),
+        written: slots.n,
         item_last: std::mem::take(&mut imp.item_last),
         last_run: std::mem::take(&mut imp.last_run),
         run: imp.run,
@@ -290,7 +393,15 @@ fn read_piece(
 
 /// Joins the pieces into `imp` as if it had read them one after the other; `None` (with
 /// `imp` untouched) when a respondent is in two pieces or was met in an earlier file.
-fn join(imp: &mut Importer<'_>, pieces: Vec<Piece>, input: &mut Input) -> Option<()> {
+/// `all` holds `imp`'s first `old` answers and then every piece's slots, `room[k]` long.
+fn join(
+    imp: &mut Importer<'_>,
+    mut pieces: Vec<Piece>,
+    mut all: Responses,
+    old: usize,
+    room: &[usize],
+    input: &mut Input,
+) -> Option<()> {
     let mut seen = foldhash::HashSet::default();
     for p in &pieces {
         for r in &p.out.respondents {
@@ -300,16 +411,36 @@ fn join(imp: &mut Importer<'_>, pieces: Vec<Piece>, input: &mut Input) -> Option
         }
     }
     drop(seen);
-    let answers: usize = pieces.iter().map(|p| p.out.resp.len()).sum();
-    imp.out.reserve(answers);
-    let o = &mut imp.out;
-    for p in pieces {
-        let offset = o.respondents.len() as u32;
-        let run0 = imp.run;
-        for (j, r) in p.out.respondents.into_iter().enumerate() {
-            imp.resp_index.insert(r.id.clone(), offset + j as u32);
-            o.respondents.push(r);
+    // The answers: each piece's moved down behind the one before (a piece leaves a gap only
+    // when some of its lines are not answers), its respondents numbered on.
+    let (mut from, mut to) = (old, old);
+    for (p, &r) in pieces.iter().zip(room) {
+        if from != to {
+            let span = from..from + p.written;
+            all.resp.copy_within(span.clone(), to);
+            all.item.copy_within(span.clone(), to);
+            all.value.copy_within(span.clone(), to);
+            all.y.copy_within(span.clone(), to);
+            all.line.copy_within(span.clone(), to);
+            all.file.copy_within(span, to);
         }
+        to += p.written;
+        from += r;
+    }
+    let mut at = old;
+    for p in &mut pieces {
+        let offset = imp.out.respondents.len() as u32;
+        if offset > 0 {
+            for x in &mut all.resp[at..at + p.written] {
+                *x += offset;
+            }
+        }
+        at += p.written;
+        let run0 = imp.run;
+        for (j, r) in p.out.respondents.iter().enumerate() {
+            imp.resp_index.insert(r.id.clone(), offset + j as u32);
+        }
+        imp.out.respondents.append(&mut p.out.respondents);
         imp.last_run.extend(p.last_run.iter().map(|&r| run0 + r));
         imp.run += p.run;
         if p.current != u32::MAX {
@@ -320,18 +451,26 @@ fn join(imp: &mut Importer<'_>, pieces: Vec<Piece>, input: &mut Input) -> Option
                 *g = offset + l;
             }
         }
-        o.resp.extend(p.out.resp.iter().map(|&r| offset + r));
-        o.item.extend_from_slice(&p.out.item);
-        o.value.extend_from_slice(&p.out.value);
-        o.y.extend_from_slice(&p.out.y);
-        o.line.extend_from_slice(&p.out.line);
-        o.file.extend_from_slice(&p.out.file);
-        o.rejected.extend(p.out.rejected);
+        imp.out.rejected.append(&mut p.out.rejected);
         input.rows += p.rows;
         input.blank_rows += p.blank_rows;
         input.answers += p.answers;
         input.not_shown += p.not_shown;
     }
+    for v in [&mut all.resp, &mut all.item, &mut all.file] {
+        v.truncate(to);
+    }
+    for v in [&mut all.value, &mut all.y] {
+        v.truncate(to);
+    }
+    all.line.truncate(to);
+    let o = &mut imp.out;
+    o.resp = all.resp;
+    o.item = all.item;
+    o.value = all.value;
+    o.y = all.y;
+    o.line = all.line;
+    o.file = all.file;
     Some(())
 }
 
@@ -473,20 +612,13 @@ mod tests {
                     &path,
                     name.clone(),
                     k as u32,
-                    f.clone(),
+                    f,
                     crate::seed::sha256_hex(f),
                     &opts,
                 ),
             };
             b.names.push(name.clone());
-            let rb = b.read_csv(
-                &path,
-                name,
-                k as u32,
-                f.clone(),
-                crate::seed::sha256_hex(f),
-                &opts,
-            );
+            let rb = b.read_csv(&path, name, k as u32, f, crate::seed::sha256_hex(f), &opts);
             assert_eq!(
                 ra.as_ref().map_err(ToString::to_string),
                 rb.as_ref().map_err(ToString::to_string)

@@ -110,16 +110,6 @@ impl Responses {
         self.resp.is_empty()
     }
 
-    /// Room for `n` more answers.
-    pub(super) fn reserve(&mut self, n: usize) {
-        self.resp.reserve(n);
-        self.item.reserve(n);
-        self.value.reserve(n);
-        self.y.reserve(n);
-        self.line.reserve(n);
-        self.file.reserve(n);
-    }
-
     /// Keeps the answers for which `keep(i)` holds, in order.
     pub fn retain_answers(&mut self, keep: &[bool]) {
         let mut k = 0;
@@ -400,6 +390,41 @@ pub struct Importer<'a> {
     pub(super) scattered: bool,
     /// Display names of the inputs, by file index.
     pub(super) names: Vec<String>,
+    /// Where the answers go when not into `out` (a piece of the plain reader).
+    pub(super) slots: Option<Slots<'a>>,
+}
+
+/// A piece's part of the final answer vectors (see `plain`): its answers are written here in
+/// order instead of pushed, so that joining the pieces copies nothing.
+pub(super) struct Slots<'a> {
+    pub resp: &'a mut [u32],
+    pub item: &'a mut [u32],
+    pub value: &'a mut [f64],
+    pub y: &'a mut [f64],
+    pub line: &'a mut [u64],
+    pub file: &'a mut [u32],
+    /// Answers written.
+    pub n: usize,
+    /// More answers than room (the piece gives up).
+    pub overflow: bool,
+}
+
+impl Slots<'_> {
+    #[inline]
+    fn put(&mut self, r: u32, it: u32, value: f64, y: f64, line: u64, file: u32) {
+        let i = self.n;
+        if i >= self.resp.len() {
+            self.overflow = true;
+            return;
+        }
+        self.resp[i] = r;
+        self.item[i] = it;
+        self.value[i] = value;
+        self.y[i] = y;
+        self.line[i] = line;
+        self.file[i] = file;
+        self.n += 1;
+    }
 }
 
 impl<'a> Importer<'a> {
@@ -414,12 +439,13 @@ impl<'a> Importer<'a> {
             item_last: vec![0; scheme.items.len()],
             scattered: false,
             names: Vec::new(),
+            slots: None,
         }
     }
 
     /// Reads one file (CSV or xlsx, long or wide).
     pub fn read(&mut self, path: &Path, opts: &ReadOptions) -> Result<()> {
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, "read the file", &e))?;
+        let bytes = table::file_bytes(path)?;
         let name = table::display_name(path);
         let file = self.out.inputs.len() as u32;
         self.names.push(name.clone());
@@ -434,7 +460,7 @@ impl<'a> Importer<'a> {
                 self.out.inputs.push(Input { sha256, ..input });
                 return Ok(());
             }
-            return self.read_csv(path, name, file, bytes, sha256, opts);
+            return self.read_csv(path, name, file, &bytes, sha256, opts);
         }
         let sha256 = crate::seed::sha256_hex(&bytes);
         if bytes.starts_with(b"PK\x03\x04") {
@@ -465,12 +491,11 @@ impl<'a> Importer<'a> {
         path: &Path,
         name: String,
         file: u32,
-        bytes: Vec<u8>,
+        bytes: &[u8],
         sha256: String,
         opts: &ReadOptions,
     ) -> Result<()> {
-        let (text, encoding, _bom) = table::decode(path, &bytes, opts.encoding.as_deref())?;
-        drop(bytes);
+        let (text, encoding, _bom) = table::decode(path, bytes, opts.encoding.as_deref())?;
         let mut input = Input::new(path, &name, sha256, encoding);
         let mut sink: Option<Sink> = None;
         let mut problems = crate::error::Problems::new();
@@ -747,6 +772,10 @@ impl<'a> Importer<'a> {
             Err(why) => self.reject(file, line, column, Some(r), q, a, why),
             Ok(v) => {
                 let (value, y) = v.unwrap_or((f64::NAN, f64::NAN));
+                if let Some(s) = &mut self.slots {
+                    s.put(r, it, value, y, line, file);
+                    return;
+                }
                 self.out.resp.push(r);
                 self.out.item.push(it);
                 self.out.value.push(value);
