@@ -22,8 +22,15 @@ use crate::scoring::{Findings, Scores};
 /// Ties, near-ties, large values and a negative value that rounds to zero (`-0.000000`) take
 /// the formatter.
 fn f6(v: f64) -> String {
+    let mut b = Vec::with_capacity(24);
+    f6_into(&mut b, v);
+    String::from_utf8(b).expect("digits are ASCII")
+}
+
+/// [`f6`] appended to `out`.
+fn f6_into(out: &mut Vec<u8>, v: f64) {
     if !v.is_finite() {
-        return String::new();
+        return;
     }
     let m = v * 1e6;
     if m.abs() < 4.0e15 {
@@ -33,12 +40,39 @@ fn f6(v: f64) -> String {
             && !(r == 0.0 && v.is_sign_negative())
         {
             let r = r as i64;
-            let sign = if r < 0 { "-" } else { "" };
+            if r < 0 {
+                out.push(b'-');
+            }
             let a = r.unsigned_abs();
-            return format!("{sign}{}.{:06}", a / 1_000_000, a % 1_000_000);
+            uint_into(out, a / 1_000_000);
+            out.push(b'.');
+            let f = a % 1_000_000;
+            let at = out.len();
+            out.extend_from_slice(b"000000");
+            let mut f = f;
+            for k in (at..at + 6).rev() {
+                out[k] = b'0' + (f % 10) as u8;
+                f /= 10;
+            }
+            return;
         }
     }
-    format!("{v:.6}")
+    out.extend_from_slice(format!("{v:.6}").as_bytes());
+}
+
+/// The decimal digits of `n` appended to `out`.
+fn uint_into(out: &mut Vec<u8>, mut n: u64) {
+    let mut d = [0u8; 20];
+    let mut k = d.len();
+    loop {
+        k -= 1;
+        d[k] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&d[k..]);
 }
 
 fn finish(w: csv::Writer<Vec<u8>>) -> Vec<u8> {
@@ -112,12 +146,46 @@ pub fn outlets_csv(sc: &Scores, s: &Scheme) -> Vec<u8> {
         "rate_se",
     ])
     .expect("csv");
+    let mut out = finish(w);
+    // Hundreds of thousands of rows: the text cells are quoted once (as the csv writer
+    // would), the numbers written straight into the buffer.
+    let codes: Vec<Vec<u8>> = s.items.iter().map(|i| csv_cell(&i.code)).collect();
+    let psus = sc
+        .outlet_items
+        .iter()
+        .map(|o| o.psu)
+        .chain(sc.outlet_nodes.iter().map(|o| o.psu))
+        .max()
+        .map_or(0, |p| p as usize + 1);
+    let mut quoted: Vec<Option<(Vec<u8>, Vec<u8>)>> = vec![None; psus];
+    for (psu, outlet, stratum) in sc
+        .outlet_items
+        .iter()
+        .map(|o| (o.psu, &o.outlet, &o.stratum))
+        .chain(
+            sc.outlet_nodes
+                .iter()
+                .map(|o| (o.psu, &o.outlet, &o.stratum)),
+        )
+    {
+        quoted[psu as usize].get_or_insert_with(|| (csv_cell(outlet), csv_cell(stratum)));
+    }
+    let text = |psu: u32| {
+        quoted[psu as usize]
+            .as_ref()
+            .expect("every outlet is quoted")
+    };
     // Items by (outlet, item), then the outlet's indicators and fieldwork rate.
     let mut items: Vec<&crate::scoring::OutletItem> = sc.outlet_items.iter().collect();
-    items.sort_by_key(|o| (o.psu, o.item));
+    items.sort_unstable_by_key(|o| (o.psu, o.item));
     let mut nodes = sc.outlet_nodes.iter().peekable();
     let mut items = items.into_iter().peekable();
-    let mut rec = csv::ByteRecord::new();
+    let num = |out: &mut Vec<u8>, v: Option<f64>| {
+        out.push(b',');
+        if let Some(v) = v {
+            f6_into(out, v);
+        }
+    };
     loop {
         let next_psu = match (items.peek(), nodes.peek()) {
             (None, None) => break,
@@ -126,36 +194,50 @@ pub fn outlets_csv(sc: &Scores, s: &Scheme) -> Vec<u8> {
             (None, Some(n)) => n.psu,
         };
         while let Some(o) = items.next_if(|o| o.psu == next_psu) {
-            rec.clear();
-            rec.push_field(o.outlet.as_bytes());
-            rec.push_field(o.stratum.as_bytes());
-            rec.push_field(b"item");
-            rec.push_field(s.items[o.item as usize].code.as_bytes());
-            rec.push_field(o.n.to_string().as_bytes());
-            rec.push_field(f6(o.mean_answer).as_bytes());
-            rec.push_field(f6(o.rate * 100.0).as_bytes());
-            rec.push_field(o.se.map(|v| f6(v * 100.0)).unwrap_or_default().as_bytes());
-            w.write_byte_record(&rec).expect("csv");
+            let (outlet, stratum) = text(o.psu);
+            out.extend_from_slice(outlet);
+            out.push(b',');
+            out.extend_from_slice(stratum);
+            out.extend_from_slice(b",item,");
+            out.extend_from_slice(&codes[o.item as usize]);
+            out.push(b',');
+            uint_into(&mut out, u64::from(o.n));
+            num(&mut out, Some(o.mean_answer));
+            num(&mut out, Some(o.rate * 100.0));
+            num(&mut out, o.se.map(|v| v * 100.0));
+            out.push(b'\n');
         }
         while let Some(o) = nodes.next_if(|o| o.psu == next_psu) {
-            let level = if o.id == "fieldwork" {
-                "fieldwork"
+            let level: &[u8] = if o.id == "fieldwork" {
+                b"fieldwork"
             } else {
-                "indicator"
+                b"indicator"
             };
-            rec.clear();
-            rec.push_field(o.outlet.as_bytes());
-            rec.push_field(o.stratum.as_bytes());
-            rec.push_field(level.as_bytes());
-            rec.push_field(o.id.as_bytes());
-            rec.push_field(b"");
-            rec.push_field(b"");
-            rec.push_field(o.rate.map(|v| f6(v * 100.0)).unwrap_or_default().as_bytes());
-            rec.push_field(b"");
-            w.write_byte_record(&rec).expect("csv");
+            let (outlet, stratum) = text(o.psu);
+            out.extend_from_slice(outlet);
+            out.push(b',');
+            out.extend_from_slice(stratum);
+            out.push(b',');
+            out.extend_from_slice(level);
+            out.push(b',');
+            out.extend_from_slice(&csv_cell(&o.id));
+            out.extend_from_slice(b",,");
+            num(&mut out, o.rate.map(|v| v * 100.0));
+            out.push(b',');
+            out.push(b'\n');
         }
     }
-    finish(w)
+    out
+}
+
+/// One cell as the csv writer writes it inside a row (quoted when it must be; an empty cell
+/// stays empty).
+fn csv_cell(v: &str) -> Vec<u8> {
+    let mut w = writer();
+    w.write_record([v, ""]).expect("csv");
+    let mut b = finish(w);
+    b.truncate(b.len() - 2);
+    b
 }
 
 /// `rejected.csv`: every answer not scored, with where it was and why.
