@@ -1,5 +1,6 @@
-//! Design-based estimates and their standard errors; polars aggregates the domains and the
-//! linearised cluster totals.
+//! Design-based estimates and their standard errors. The answers are summed per item and
+//! outlet, and the linearised values per estimand and outlet, in one fixed order (the same
+//! bits on every machine and thread count); polars aggregates the cells into the domains.
 //!
 //! Every estimand is a linear combination of item ratio means plus a constant,
 //! `θ = c + Σ_k a_k R_k`, where `R_k = Σ w_i y_ik / Σ w_i` over the questionnaires that
@@ -251,6 +252,18 @@ pub fn estimate(
     totals: &HashMap<(u32, u32), ItemTotal>,
     estimands: &[Estimand],
 ) -> Result<Vec<Estimate>> {
+    estimate_in(DENSE_CELLS, c, domains, clusters, totals, estimands)
+}
+
+/// [`estimate`] with a dense table up to `dense` (estimand, outlet) sums.
+fn estimate_in(
+    dense: usize,
+    c: &Cells,
+    domains: &[Vec<u32>],
+    clusters: &Clusters,
+    totals: &HashMap<(u32, u32), ItemTotal>,
+    estimands: &[Estimand],
+) -> Result<Vec<Estimate>> {
     // Which estimands use (dom, item), with their coefficient.
     let mut uses: HashMap<(u32, u32), Vec<(u32, f64)>> = HashMap::new();
     let mut values = Vec::with_capacity(estimands.len());
@@ -265,8 +278,15 @@ pub fn estimate(
         }
         values.push(v);
     }
-    // Linearised cluster totals z per (estimand, stratum, psu), summed by polars.
-    let (mut ee, mut ss, mut pp, mut zz) = (vec![], vec![], vec![], vec![]);
+    // Linearised cluster totals z per (estimand, psu), added in cell order; then per
+    // (estimand, stratum) Σz and Σz² over the PSUs in ascending order. A fixed order of
+    // additions: the same bits on every machine and thread count.
+    let n_psu = clusters.stratum.len();
+    let n_str = clusters.fraction.len();
+    let n_est = estimands.len();
+    let dense = n_est.saturating_mul(n_psu) <= dense;
+    let mut zd = vec![0.0f64; if dense { n_est * n_psu } else { 0 }];
+    let mut zh: foldhash::HashMap<u64, f64> = foldhash::HashMap::default();
     for i in 0..c.item.len() {
         let psu = c.psu[i];
         for &d in &domains[psu as usize] {
@@ -277,60 +297,51 @@ pub fn estimate(
             let r = t.wy / t.ws;
             let z = (c.wy[i] - r * c.ws[i]) / t.ws;
             for &(e, a) in list {
-                ee.push(e);
-                ss.push(clusters.stratum[psu as usize]);
-                pp.push(psu);
-                zz.push(a * z);
+                if dense {
+                    zd[e as usize * n_psu + psu as usize] += a * z;
+                } else {
+                    *zh.entry((u64::from(e) << 32) | u64::from(psu)).or_default() += a * z;
+                }
             }
         }
     }
-    let h = ee.len();
-    let df = DataFrame::new(
-        h,
-        vec![
-            Column::new("est".into(), ee),
-            Column::new("stratum".into(), ss),
-            Column::new("psu".into(), pp),
-            Column::new("z".into(), zz),
-        ],
-    )
-    .map_err(pl)?;
-    let out = df
-        .lazy()
-        .group_by([col("est"), col("stratum"), col("psu")])
-        .agg([col("z").sum()])
-        .group_by([col("est"), col("stratum")])
-        .agg([
-            col("z").sum().alias("s1"),
-            (col("z") * col("z")).sum().alias("s2"),
-        ])
-        .collect()
-        .map_err(pl)?;
-    let (e, s, s1, s2) = (
-        u32s(&out, "est")?,
-        u32s(&out, "stratum")?,
-        f64s(&out, "s1")?,
-        f64s(&out, "s2")?,
-    );
+    let mut s1 = vec![0.0f64; n_est * n_str];
+    let mut s2 = vec![0.0f64; n_est * n_str];
+    let mut add = |e: usize, psu: usize, z: f64| {
+        let k = e * n_str + clusters.stratum[psu] as usize;
+        s1[k] += z;
+        s2[k] += z * z;
+    };
+    if dense {
+        for (k, &z) in zd.iter().enumerate() {
+            add(k / n_psu.max(1), k % n_psu.max(1), z);
+        }
+    } else {
+        let mut zs: Vec<(u64, f64)> = zh.into_iter().collect();
+        zs.sort_unstable_by_key(|(k, _)| *k);
+        for (k, z) in zs {
+            add((k >> 32) as usize, (k as u32) as usize, z);
+        }
+    }
     // n_h: the PSUs of each stratum in the design.
     let mut nh = vec![0u64; clusters.fraction.len()];
     for &st in &clusters.stratum {
         nh[st as usize] += 1;
     }
     let mut var = vec![0.0f64; estimands.len()];
-    for i in 0..e.len() {
-        let st = s[i] as usize;
+    for (k, (&s1, &s2)) in s1.iter().zip(&s2).enumerate() {
+        let (e, st) = (k / n_str, k % n_str);
         let f = clusters.fraction[st];
         if 1.0 - f < 1e-7 {
             continue;
         }
         let n = nh[st] as f64;
         let v = if nh[st] > 1 {
-            (1.0 - f) * n / (n - 1.0) * (s2[i] - s1[i] * s1[i] / n)
+            (1.0 - f) * n / (n - 1.0) * (s2 - s1 * s1 / n)
         } else {
-            (1.0 - f) * s2[i]
+            (1.0 - f) * s2
         };
-        var[e[i] as usize] += v;
+        var[e] += v;
     }
     Ok(values
         .into_iter()
@@ -400,5 +411,26 @@ mod tests {
         let mine: Vec<_> = answers.iter().filter(|a| a.0 == i && a.1 == p).collect();
         assert_eq!(dense.n[3] as usize, mine.len());
         assert_eq!(dense.wy[3], mine.iter().fold(0.0, |s, a| s + a.2 * a.3));
+
+        // The variance sums: dense and hashed agree bit for bit too.
+        let clusters = Clusters {
+            stratum: (0..40).map(|p| p % 3).collect(),
+            fraction: vec![0.1, 0.5, 0.0],
+        };
+        let domains: Vec<Vec<u32>> = (0..40).map(|p| vec![0, 1 + p % 3]).collect();
+        let totals = item_totals(&dense, &domains).unwrap();
+        let estimands: Vec<Estimand> = (0..4)
+            .flat_map(|dom| {
+                (0..7).map(move |k| Estimand {
+                    dom,
+                    constant: 0.0,
+                    terms: vec![(k, 1.0), ((k + 1) % 7, 0.5)],
+                })
+            })
+            .collect();
+        let a = estimate_in(usize::MAX, &dense, &domains, &clusters, &totals, &estimands).unwrap();
+        let b = estimate_in(0, &dense, &domains, &clusters, &totals, &estimands).unwrap();
+        assert_eq!(a, b);
+        assert!(a.iter().all(|e| e.se > 0.0 && e.value.is_finite()));
     }
 }
