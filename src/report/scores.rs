@@ -149,31 +149,18 @@ pub fn outlets_csv(sc: &Scores, s: &Scheme) -> Vec<u8> {
     let mut out = finish(w);
     // Hundreds of thousands of rows: the text cells are quoted once (as the csv writer
     // would), the numbers written straight into the buffer.
-    let codes: Vec<Vec<u8>> = s.items.iter().map(|i| csv_cell(&i.code)).collect();
-    let psus = sc
-        .outlet_items
+    let mut q = Quoter::new();
+    let codes: Vec<Vec<u8>> = s.items.iter().map(|i| q.cell(&i.code)).collect();
+    let ids: Vec<Vec<u8>> = s.nodes.iter().map(|n| q.cell(&n.id)).collect();
+    let names: Vec<(Vec<u8>, Vec<u8>)> = sc
+        .outlets
         .iter()
-        .map(|o| o.psu)
-        .chain(sc.outlet_nodes.iter().map(|o| o.psu))
-        .max()
-        .map_or(0, |p| p as usize + 1);
-    let mut quoted: Vec<Option<(Vec<u8>, Vec<u8>)>> = vec![None; psus];
-    for (psu, outlet, stratum) in sc
-        .outlet_items
-        .iter()
-        .map(|o| (o.psu, &o.outlet, &o.stratum))
-        .chain(
-            sc.outlet_nodes
-                .iter()
-                .map(|o| (o.psu, &o.outlet, &o.stratum)),
-        )
-    {
-        quoted[psu as usize].get_or_insert_with(|| (csv_cell(outlet), csv_cell(stratum)));
-    }
+        .zip(&sc.outlet_strata)
+        .map(|(o, st)| (q.cell(o), q.cell(st)))
+        .collect();
     let text = |psu: u32| {
-        quoted[psu as usize]
-            .as_ref()
-            .expect("every outlet is quoted")
+        let (o, st) = &names[psu as usize];
+        (o.as_slice(), st.as_slice())
     };
     // Items by (outlet, item), then the outlet's indicators and fieldwork rate.
     let mut items: Vec<&crate::scoring::OutletItem> = sc.outlet_items.iter().collect();
@@ -208,10 +195,9 @@ pub fn outlets_csv(sc: &Scores, s: &Scheme) -> Vec<u8> {
             out.push(b'\n');
         }
         while let Some(o) = nodes.next_if(|o| o.psu == next_psu) {
-            let level: &[u8] = if o.id == "fieldwork" {
-                b"fieldwork"
-            } else {
-                b"indicator"
+            let (level, id): (&[u8], &[u8]) = match o.node {
+                Some(j) => (b"indicator", &ids[j as usize]),
+                None => (b"fieldwork", b"fieldwork"),
             };
             let (outlet, stratum) = text(o.psu);
             out.extend_from_slice(outlet);
@@ -220,7 +206,7 @@ pub fn outlets_csv(sc: &Scores, s: &Scheme) -> Vec<u8> {
             out.push(b',');
             out.extend_from_slice(level);
             out.push(b',');
-            out.extend_from_slice(&csv_cell(&o.id));
+            out.extend_from_slice(id);
             out.extend_from_slice(b",,");
             num(&mut out, o.rate.map(|v| v * 100.0));
             out.push(b',');
@@ -230,14 +216,23 @@ pub fn outlets_csv(sc: &Scores, s: &Scheme) -> Vec<u8> {
     out
 }
 
-/// One cell as the csv writer writes it inside a row (quoted when it must be; an empty cell
-/// stays empty).
-fn csv_cell(v: &str) -> Vec<u8> {
-    let mut w = writer();
-    w.write_record([v, ""]).expect("csv");
-    let mut b = finish(w);
-    b.truncate(b.len() - 2);
-    b
+/// Cells as the csv writer writes them inside a row: quoted when they must be, an empty
+/// cell empty.
+struct Quoter(csv::Writer<Vec<u8>>, usize);
+
+impl Quoter {
+    fn new() -> Self {
+        Quoter(writer(), 0)
+    }
+
+    fn cell(&mut self, v: &str) -> Vec<u8> {
+        self.0.write_record([v, ""]).expect("csv");
+        self.0.flush().expect("writing to memory");
+        let b = self.0.get_ref();
+        let cell = b[self.1..b.len() - 2].to_vec();
+        self.1 = b.len();
+        cell
+    }
 }
 
 /// `rejected.csv`: every answer not scored, with where it was and why.

@@ -77,9 +77,8 @@ impl ScoreRow {
 /// One outlet's result on one item.
 #[derive(Debug, Clone)]
 pub struct OutletItem {
+    /// The outlet, as an index of [`Scores::outlets`].
     pub psu: u32,
-    pub outlet: String,
-    pub stratum: String,
     pub item: u32,
     pub n: u32,
     pub mean_answer: f64,
@@ -90,10 +89,10 @@ pub struct OutletItem {
 /// One outlet's scores on indicators and its fieldwork total.
 #[derive(Debug, Clone)]
 pub struct OutletNode {
+    /// The outlet, as an index of [`Scores::outlets`].
     pub psu: u32,
-    pub outlet: String,
-    pub stratum: String,
-    pub id: String,
+    /// The indicator (an index of [`Scheme::nodes`]); `None` for the fieldwork total.
+    pub node: Option<u32>,
     pub rate: Option<f64>,
 }
 
@@ -101,6 +100,9 @@ pub struct OutletNode {
 #[derive(Debug, Clone)]
 pub struct Scores {
     pub rows: Vec<ScoreRow>,
+    /// Per outlet (PSU): its id and its stratum as the draw names it.
+    pub outlets: Vec<String>,
+    pub outlet_strata: Vec<String>,
     pub outlet_items: Vec<OutletItem>,
     pub outlet_nodes: Vec<OutletNode>,
     /// Answers per item: scored, N/A.
@@ -357,8 +359,6 @@ pub fn score(s: &Scheme, r: &Responses, d: &Design, findings: Option<&Findings>)
         let psu = cells.psu[i] as usize;
         outlet_items.push(OutletItem {
             psu: psu as u32,
-            outlet: d.outlets[psu].clone(),
-            stratum: d.psu_draw_stratum[psu].clone(),
             item: cells.item[i],
             n: cells.n[i],
             mean_answer: cells.vs[i] / f64::from(cells.n[i]),
@@ -404,7 +404,7 @@ pub fn score(s: &Scheme, r: &Responses, d: &Design, findings: Option<&Findings>)
     }
     let mut outlet_nodes = Vec::with_capacity(d.outlets.len() * (indicators.len() + 1));
     let mut sums = vec![(0.0f64, 0.0f64); indicators.len() + 1];
-    for (psu, outlet) in d.outlets.iter().enumerate() {
+    for psu in 0..d.outlets.len() {
         sums.fill((0.0, 0.0));
         for &c in &by_outlet[first[psu]..first[psu + 1]] {
             let (c, k) = (c as usize, cells.item[c as usize] as usize);
@@ -418,16 +418,11 @@ pub fn score(s: &Scheme, r: &Responses, d: &Design, findings: Option<&Findings>)
                 sums[slot].1 += it.points;
             }
         }
-        let ids = indicators
-            .iter()
-            .map(|&j| s.nodes[j].id.clone())
-            .chain(["fieldwork".to_string()]);
-        for (id, &(num, den)) in ids.zip(&sums) {
+        let ids = indicators.iter().map(|&j| Some(j as u32)).chain([None]);
+        for (node, &(num, den)) in ids.zip(&sums) {
             outlet_nodes.push(OutletNode {
                 psu: psu as u32,
-                outlet: outlet.clone(),
-                stratum: d.psu_draw_stratum[psu].clone(),
-                id,
+                node,
                 rate: (den > 0.0).then(|| num / den),
             });
         }
@@ -482,6 +477,8 @@ pub fn score(s: &Scheme, r: &Responses, d: &Design, findings: Option<&Findings>)
         });
     Ok(Scores {
         rows: meta,
+        outlets: d.outlets.clone(),
+        outlet_strata: d.psu_draw_stratum.clone(),
         outlet_items,
         outlet_nodes,
         answered,
