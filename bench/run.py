@@ -158,8 +158,8 @@ def main():
         "",
         "Task `agg` = mean score and count per outlet and question over the 2,000,000 answers of "
         "`responses.csv` (64 MB); its `× cat` column is relative to reading the 650 MB service "
-        "records, as the other rows. svcaudit runs the whole `score` command: it also checks "
-        "every answer against the scheme, estimates every item and indicator with its "
+        "records, as the other rows. svcaudit runs the whole `score` command: it also hashes "
+        "the file (SHA-256, for the summary), checks every answer against the scheme, estimates every item and indicator with its "
         "linearised standard error, and writes five outputs. " + agree,
         "",
     ]
