@@ -87,17 +87,18 @@ fn read_in_pieces(
     // The header: the first line that is not blank.
     let mut input = Input::new(path, name, String::new(), UTF_8.name().to_string());
     let (mut at, mut newlines) = (0usize, 0u64);
+    let mut fields: Vec<&str> = Vec::new();
     let sink = loop {
         if at >= text.len() {
             return None;
         }
-        let (l, next) = line_at(text, at)?;
+        let (l, next) = line_in(text, at, true)?;
         at = next;
         newlines += 1;
         if l.is_empty() {
             continue;
         }
-        let fields: Vec<&str> = l.split(d).collect();
+        split_into(l, delim, &mut fields);
         if too_big(l, &fields) {
             return None;
         }
@@ -183,7 +184,7 @@ fn read_in_pieces(
                     sink.clone(),
                     &text[starts[k]..ends[k]],
                     bases[k],
-                    d,
+                    delim,
                 );
                 mine.push((k, piece));
             }
@@ -249,13 +250,7 @@ fn slots<'a>(all: &'a mut Responses, old: usize, room: &[usize]) -> Vec<Slots<'a
 
 /// The line starting at `at` without its terminator, and where the next one starts; `None`
 /// when it holds a carriage return that is not the one before its line feed (the CSV reader
-/// ends a record there too).
-fn line_at(text: &str, at: usize) -> Option<(&str, usize)> {
-    line_in(text, at, true)
-}
-
-/// [`line_at`], looking for a carriage return inside the line only when `cr` (a piece
-/// without any skips the search).
+/// ends a record there too). `cr`: whether to look for one (a piece without any skips it).
 #[inline]
 fn line_in(text: &str, at: usize, cr: bool) -> Option<(&str, usize)> {
     let end = memchr::memchr(b'\n', &text.as_bytes()[at..]).map_or(text.len(), |i| at + i);
@@ -347,7 +342,7 @@ fn read_piece(
     mut sink: Sink,
     piece: &str,
     base: u64,
-    d: char,
+    delim: u8,
 ) -> Option<Piece> {
     sink.answers = 0;
     sink.not_shown = 0;
@@ -356,7 +351,6 @@ fn read_piece(
     let (mut at, mut line) = (0usize, base);
     let (mut rows, mut blank_rows) = (0u64, 0u64);
     let cr = memchr::memchr(b'\r', piece.as_bytes()).is_some();
-    let d8 = d as u8;
     while at < piece.len() {
         let (l, next) = line_in(piece, at, cr)?;
         at = next;
@@ -364,7 +358,7 @@ fn read_piece(
         if l.is_empty() {
             continue;
         }
-        split_into(l, d8, &mut fields);
+        split_into(l, delim, &mut fields);
         if too_big(l, &fields) {
             return None;
         }
