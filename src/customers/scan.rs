@@ -573,11 +573,15 @@ fn is_plain_mobile(b: &[u8]) -> bool {
 
 /// A worker's outlet dictionary: outlet id → local index. Ids of up to 15 bytes (all real
 /// ones) are packed into an integer and found in an open-addressing table with one multiply
-/// and usually one probe; longer ids go to a hash map.
+/// and usually one probe; longer ids go to a hash map. The table holds only the index (4
+/// bytes a slot) and the packed ids sit densely by index, so both stay in the core's cache
+/// for thousands of outlets.
 #[derive(Default)]
 struct OutletIndex {
-    /// (packed id, local index + 1); 0 marks a free slot.
-    slots: Vec<(u128, u32)>,
+    /// Local index + 1; 0 marks a free slot.
+    slots: Vec<u32>,
+    /// The packed id of each local index (0 for the long ids of `long`).
+    keys: Vec<u128>,
     used: usize,
     long: HashMap<String, u32>,
 }
@@ -600,40 +604,45 @@ impl OutletIndex {
         let mask = self.slots.len() - 1;
         let mut i = self.slot(key);
         loop {
-            let (k, v) = self.slots[i];
+            let v = self.slots[i];
             if v == 0 {
                 return None;
             }
-            if k == key {
+            if self.keys[v as usize - 1] == key {
                 return Some(v - 1);
             }
             i = (i + 1) & mask;
         }
     }
 
+    /// Adds `id` as the next local index (`local` must be the number of ids added so far).
     fn insert(&mut self, id: &str, local: u32) {
+        debug_assert_eq!(local as usize, self.keys.len());
         if id.len() > 15 {
             self.long.insert(id.to_string(), local);
+            self.keys.push(0);
             return;
         }
+        let key = pack_id(id.as_bytes());
+        self.keys.push(key);
         if (self.used + 1) * 2 > self.slots.len() {
             let old = std::mem::take(&mut self.slots);
-            self.slots = vec![(0, 0); (old.len() * 2).max(1024)];
+            self.slots = vec![0; (old.len() * 2).max(1024)];
             self.used = 0;
-            for (k, v) in old.into_iter().filter(|s| s.1 != 0) {
-                self.put(k, v);
+            for v in old.into_iter().filter(|&v| v != 0) {
+                self.put(self.keys[v as usize - 1], v);
             }
         }
-        self.put(pack_id(id.as_bytes()), local + 1);
+        self.put(key, local + 1);
     }
 
     fn put(&mut self, key: u128, v: u32) {
         let mask = self.slots.len() - 1;
         let mut i = self.slot(key);
-        while self.slots[i].1 != 0 {
+        while self.slots[i] != 0 {
             i = (i + 1) & mask;
         }
-        self.slots[i] = (key, v);
+        self.slots[i] = v;
         self.used += 1;
     }
 }
@@ -1307,13 +1316,6 @@ fn work(
     loop {
         let next = rx.lock().expect("chunk queue").recv();
         let Ok((chunk, before)) = next else { break };
-        if simdutf8::basic::from_utf8(&chunk.data).is_err() {
-            let e = std::str::from_utf8(&chunk.data).expect_err("invalid UTF-8");
-            let upto = &chunk.data[..e.valid_up_to()];
-            let line = chunk.line + memchr::memchr_iter(b'\n', upto).count() as u64;
-            let _ = tx.send(WorkerMsg::NotUtf8 { line });
-            continue;
-        }
         // Fingerprints are written only once the ids are known not to rise through the file.
         wk.ids.begin(
             chunk.offset,
@@ -1321,7 +1323,14 @@ fn work(
             chunk.line,
             ids_unordered.load(Ordering::Relaxed),
         );
-        let canon = parse_chunk(wk, rules, delimiter, &chunk);
+        let Ok(canon) = parse_chunk(wk, rules, delimiter, &chunk) else {
+            // The scan starts again from a transcoded copy; what this chunk did is dropped.
+            let e = std::str::from_utf8(&chunk.data).expect_err("invalid UTF-8");
+            let upto = &chunk.data[..e.valid_up_to()];
+            let line = chunk.line + memchr::memchr_iter(b'\n', upto).count() as u64;
+            let _ = tx.send(WorkerMsg::NotUtf8 { line });
+            continue;
+        };
         let seen = wk.ids.end();
         if !wk.ids.rising() {
             ids_unordered.store(true, Ordering::Relaxed);
@@ -1342,18 +1351,27 @@ fn work(
     }
 }
 
+/// The chunk is not UTF-8.
+struct NotUtf8;
+
 /// Parses the records of a chunk. Returns `None` when the chunk is canonical as it is,
 /// otherwise its canonical bytes.
-fn parse_chunk(wk: &mut Worker, rules: &Rules, delimiter: u8, chunk: &Chunk) -> Option<Vec<u8>> {
+fn parse_chunk(
+    wk: &mut Worker,
+    rules: &Rules,
+    delimiter: u8,
+    chunk: &Chunk,
+) -> std::result::Result<Option<Vec<u8>>, NotUtf8> {
     let data = &chunk.data[..];
     let mut pos = 0usize;
     let mut line = chunk.line;
     let mut canon: Option<Vec<u8>> = None;
     let mut cells: Vec<&str> = Vec::with_capacity(rules.width);
-    let mut sc = Specials::with_buffer(data, delimiter, std::mem::take(&mut wk.masks));
-    // SAFETY (for every `from_utf8_unchecked` below): the chunk is valid UTF-8 (checked in
-    // `work`) and every cut is at an ASCII byte (newline, carriage return, delimiter), so
-    // each field is too.
+    let mut sc = Specials::validating(data, delimiter, std::mem::take(&mut wk.masks));
+    // SAFETY (for every `from_utf8_unchecked` below): the scanner has checked that every
+    // byte before the last position it gave (or the whole chunk, once it gives none) is
+    // UTF-8, and stopped otherwise (checked right after it is asked), and every cut is at an
+    // ASCII byte (newline, carriage return, delimiter), so each field is UTF-8 too.
     let cell = |from: usize, to: usize| unsafe { std::str::from_utf8_unchecked(&data[from..to]) };
     while pos < data.len() {
         let start = pos;
@@ -1377,6 +1395,10 @@ fn parse_chunk(wk: &mut Worker, rules: &Rules, delimiter: u8, chunk: &Chunk) -> 
                     from = i + 1;
                 }
             }
+        }
+        if sc.invalid() {
+            wk.masks = sc.into_buffer();
+            return Err(NotUtf8);
         }
         // No byte of the record can start or end white space: its cells need no trimming.
         let dirty = sc.take_dirty();
@@ -1449,6 +1471,10 @@ fn parse_chunk(wk: &mut Worker, rules: &Rules, delimiter: u8, chunk: &Chunk) -> 
             }
             nul_byte(wk, line, &data[start..rec_end]);
             sc.seek(rec_end);
+            if sc.invalid() {
+                wk.masks = sc.into_buffer();
+                return Err(NotUtf8);
+            }
             lines_used = memchr::memchr_iter(b'\n', &data[pos..rec_end])
                 .count()
                 .max(1) as u64;
@@ -1474,7 +1500,7 @@ fn parse_chunk(wk: &mut Worker, rules: &Rules, delimiter: u8, chunk: &Chunk) -> 
         line += lines_used;
     }
     wk.masks = sc.into_buffer();
-    canon
+    Ok(canon)
 }
 
 /// Notes a NUL byte in the record `rec` that starts on `line`.

@@ -1,6 +1,7 @@
 //! Finds the bytes that structure a CSV record (the delimiter, the newline and the quote).
 //!
-//! The masks of a whole chunk are computed first, 64 bytes per window, with the widest
+//! The masks are computed a span at a time (32 KiB of data, so the bytes are still in the
+//! core's cache when the parser reads them), 64 bytes per window, with the widest
 //! vector unit the CPU has (AVX-512BW, AVX2, or SSE2, which every x86-64 CPU has; detected
 //! at run time, once per chunk); other targets use a byte loop. All give the same bits. The
 //! parser then walks the bit masks. This is the idea of simdjson and simdcsv (Langdale and
@@ -16,8 +17,12 @@
 /// Yields, in order, the positions of the delimiter, `\n` and `"` bytes of `data`.
 pub struct Specials<'a> {
     data: &'a [u8],
-    /// Per 64-byte window of `data`: [special bytes, dirty bytes] (bit i = byte i).
+    delimiter: u8,
+    /// Per 64-byte window of the current span of `data`: [special bytes, dirty bytes]
+    /// (bit i = byte i).
     windows: Vec<[u64; 2]>,
+    /// Index (in `data`) of the span's first window.
+    first: usize,
     /// Index of the current window.
     window: usize,
     /// Bits of the window's special bytes not yet returned.
@@ -26,6 +31,12 @@ pub struct Specials<'a> {
     dirty: u64,
     /// Whether a dirty byte was passed since the last [`Specials::take_dirty`].
     seen_dirty: bool,
+    /// Whether each span is checked to be UTF-8 before its positions are given out.
+    validate: bool,
+    /// With `validate`: the bytes before this index are valid UTF-8.
+    valid_to: usize,
+    /// With `validate`: a span was not valid UTF-8 (the scan then stops).
+    invalid: bool,
 }
 
 impl<'a> Specials<'a> {
@@ -36,17 +47,38 @@ impl<'a> Specials<'a> {
     /// As [`Specials::new`], reusing `buf` (from [`Specials::into_buffer`]) for the masks.
     pub fn with_buffer(data: &'a [u8], delimiter: u8, mut buf: Vec<[u64; 2]>) -> Specials<'a> {
         buf.clear();
-        masks(data, delimiter, &mut buf);
         let mut s = Specials {
             data,
+            delimiter,
             windows: buf,
+            first: 0,
             window: 0,
             mask: 0,
             dirty: 0,
             seen_dirty: false,
+            validate: false,
+            valid_to: 0,
+            invalid: false,
         };
         s.seek(0);
         s
+    }
+
+    /// As [`Specials::with_buffer`], and checks that the data is UTF-8 a span at a time,
+    /// just before the span's positions are given out: every byte before a position
+    /// returned (all of `data` once `next_pos` gives `None`) is then known valid, unless
+    /// [`Specials::invalid`] says the scan stopped at bytes that are not UTF-8.
+    pub fn validating(data: &'a [u8], delimiter: u8, buf: Vec<[u64; 2]>) -> Specials<'a> {
+        let mut s = Specials::with_buffer(&data[..0], delimiter, buf);
+        s.data = data;
+        s.validate = true;
+        s.seek(0);
+        s
+    }
+
+    /// Whether the scan stopped at bytes that are not UTF-8 (only when validating).
+    pub fn invalid(&self) -> bool {
+        self.invalid
     }
 
     /// The mask buffer, for the next chunk.
@@ -57,8 +89,8 @@ impl<'a> Specials<'a> {
     /// Continues the scan at `pos` (forgets everything before it).
     pub fn seek(&mut self, pos: usize) {
         self.window = pos / 64;
-        (self.mask, self.dirty) = match self.windows.get(self.window) {
-            Some(&[m, d]) => {
+        (self.mask, self.dirty) = match self.load(self.window) {
+            Some([m, d]) => {
                 let from = !((1u64 << (pos % 64)) - 1);
                 (m & from, d & from)
             }
@@ -80,10 +112,10 @@ impl<'a> Specials<'a> {
         while self.mask == 0 {
             self.seen_dirty |= self.dirty != 0;
             self.window += 1;
-            match self.windows.get(self.window) {
-                Some(&[m, d]) => (self.mask, self.dirty) = (m, d),
+            match self.load(self.window) {
+                Some([m, d]) => (self.mask, self.dirty) = (m, d),
                 None => {
-                    self.window = self.windows.len();
+                    self.window = self.data.len().div_ceil(64);
                     self.dirty = 0;
                     return None;
                 }
@@ -99,6 +131,51 @@ impl<'a> Specials<'a> {
         }
         debug_assert!(self.window * 64 + i < self.data.len());
         Some(self.window * 64 + i)
+    }
+}
+
+impl Specials<'_> {
+    /// Windows per span: 32 KiB of data.
+    const SPAN: usize = 512;
+
+    /// The masks of window `w` (at or after the span's first), computing the span that
+    /// starts there when `w` is past the current one; `None` past the end of the data.
+    #[inline]
+    fn load(&mut self, w: usize) -> Option<[u64; 2]> {
+        if let Some(&m) = self.windows.get(w.wrapping_sub(self.first)) {
+            return Some(m);
+        }
+        self.refill(w)
+    }
+
+    #[cold]
+    fn refill(&mut self, w: usize) -> Option<[u64; 2]> {
+        if self.invalid {
+            return None;
+        }
+        let start = w * 64;
+        let end = (start + Self::SPAN * 64).min(self.data.len());
+        if self.validate && self.valid_to < end {
+            // Cut before a byte that starts a character: UTF-8 is valid as a whole exactly
+            // when the pieces between such cuts are.
+            let mut cut = end;
+            while cut < self.data.len() && self.data[cut] & 0xC0 == 0x80 {
+                cut += 1;
+            }
+            if simdutf8::basic::from_utf8(&self.data[self.valid_to..cut]).is_err() {
+                self.invalid = true;
+                self.windows.clear();
+                return None;
+            }
+            self.valid_to = cut;
+        }
+        if start >= self.data.len() {
+            return None;
+        }
+        self.windows.clear();
+        masks(&self.data[start..end], self.delimiter, &mut self.windows);
+        self.first = w;
+        self.windows.first().copied()
     }
 }
 
@@ -388,6 +465,47 @@ mod tests {
             prop_assert_eq!(rest, want);
             let from = seek.min(d.len());
             prop_assert_eq!(with_dirty(&d, delim, from), naive_dirty(&d, delim, from));
+        }
+    }
+
+    proptest! {
+        // Texts of several spans are long: fewer cases.
+        #![proptest_config(ProptestConfig::with_cases(40))]
+
+        #[test]
+        fn validating_gives_only_checked_positions(
+            tokens in proptest::collection::vec(prop_oneof![
+                Just(","), Just("\n"), Just("ab"), Just("张"), Just("é"), Just("\u{3000}")
+            ], 0..40_000),
+            bad in proptest::option::of((any::<proptest::sample::Index>(), prop_oneof![
+                Just(0xFFu8), Just(0x80u8), Just(0xC3u8), Just(0xE4u8)
+            ])),
+            seek in any::<proptest::sample::Index>(),
+        ) {
+            // Text of several spans, sometimes with one byte broken somewhere.
+            let mut d = tokens.concat().into_bytes();
+            if let Some((at, b)) = bad && !d.is_empty() {
+                let at = at.index(d.len());
+                d[at] = b;
+            }
+            let valid = std::str::from_utf8(&d).is_ok();
+            let from = if d.is_empty() { 0 } else { seek.index(d.len()) };
+            let mut s = Specials::validating(&d, b',', Vec::new());
+            s.seek(from);
+            let mut got = Vec::new();
+            while let Some(i) = s.next_pos() {
+                // Positions are at ASCII bytes: everything before one is checked UTF-8.
+                prop_assert!(std::str::from_utf8(&d[..i]).is_ok(), "position {}", i);
+                prop_assert!(!s.invalid());
+                got.push(i);
+            }
+            prop_assert_eq!(s.invalid(), !valid);
+            let want: Vec<usize> = naive(&d, b',').into_iter().filter(|&i| i >= from).collect();
+            if valid {
+                prop_assert_eq!(got, want);
+            } else {
+                prop_assert!(want.starts_with(&got));
+            }
         }
     }
 }
