@@ -379,7 +379,7 @@ struct Worker {
     ids: IdWatch,
     dates: DateMemo,
     /// The mask buffer of the chunk scan, kept between chunks.
-    masks: Vec<[u64; 2]>,
+    masks: Vec<super::specials::Window>,
 }
 
 /// Remembers parsed service dates: a file has a few hundred distinct dates in millions of
@@ -500,9 +500,13 @@ impl Worker {
             self.counts.type_not_included += 1;
             return;
         }
+        let mut plain = None;
         let phone = match c.phone {
             // The usual case, an 11-digit mobile number written plainly, needs no copy.
-            Some(p) if is_plain_mobile(cells[p].as_bytes()) => None,
+            Some(p) if let Some(n) = plain_mobile_nibbles(cells[p].as_bytes()) => {
+                plain = Some(n);
+                None
+            }
             Some(p) => match phone_digits_buf(cells[p]) {
                 Some(d) => Some(d),
                 None => {
@@ -524,13 +528,16 @@ impl Worker {
         }
         self.counts.eligible += 1;
         self.outlet_rows[local as usize] += 1;
-        let id = pack_id(key);
-        let part = partition(id);
         if self.narrow {
-            self.spill
-                .put(part, &narrow_record(id, local, date, offset));
+            let nibbles = plain.unwrap_or_else(|| digits_to_nibbles(pack_id(key)));
+            self.spill.put(
+                partition_narrow(nibbles),
+                &narrow_record(nibbles, local, date, offset),
+            );
         } else {
-            self.spill.put(part, &wide_record(id, local, date, offset));
+            let id = pack_id(key);
+            self.spill
+                .put(partition(id), &wide_record(id, local, date, offset));
         }
     }
 
@@ -554,10 +561,18 @@ impl Worker {
 }
 
 /// An 11-digit mobile number starting with 1, nothing else: its digits are itself.
-#[inline]
+#[cfg(test)]
 fn is_plain_mobile(b: &[u8]) -> bool {
+    plain_mobile_nibbles(b).is_some()
+}
+
+/// For an 11-digit mobile number starting with 1 and nothing else (whose digits are
+/// itself), its digits as nibbles, as [`digits_to_nibbles`] gives them; else `None`. From
+/// two word loads, without the 128-bit packing.
+#[inline]
+fn plain_mobile_nibbles(b: &[u8]) -> Option<u64> {
     if b.len() != 11 || b[0] != b'1' {
-        return false;
+        return None;
     }
     // Bytes 0..8 and 3..11 as words: a byte is a digit when it is 0x30..=0x39, i.e. its
     // high nibble is 3 and adding 6 does not carry into it.
@@ -568,7 +583,19 @@ fn is_plain_mobile(b: &[u8]) -> bool {
         hi_ok & lo_ok
     };
     let w = |s: &[u8]| u64::from_le_bytes(s.try_into().expect("8 bytes"));
-    digits(w(&b[..8])) & digits(w(&b[3..]))
+    let (lo, hi) = (w(&b[..8]), w(&b[3..]));
+    if !(digits(lo) & digits(hi)) {
+        return None;
+    }
+    // Byte j's low nibble to nibble j, for the 8 bytes of a word.
+    let pack = |w: u64| {
+        let mut x = w & 0x0F0F_0F0F_0F0F_0F0F;
+        x = (x | (x >> 4)) & 0x00FF_00FF_00FF_00FF;
+        x = (x | (x >> 8)) & 0x0000_FFFF_0000_FFFF;
+        (x | (x >> 16)) & 0xFFFF_FFFF
+    };
+    // Digits 0..8 from the first word, 8..11 from nibbles 5..8 of the second (bytes 3..11).
+    Some(pack(lo) | ((pack(hi) >> 20) << 32) | (11u64 << 60))
 }
 
 /// A worker's outlet dictionary: outlet id → local index. Ids of up to 15 bytes (all real
@@ -681,11 +708,11 @@ fn wide_record(id: u128, outlet: u32, date: i32, offset: u64) -> [u8; RECORD_WID
     r
 }
 
-/// [`wide_record`] for a phone key: its digits as nibbles in 8 bytes.
+/// [`wide_record`] for a phone key: its digits as nibbles ([`digits_to_nibbles`]) in 8 bytes.
 #[inline]
-fn narrow_record(id: u128, outlet: u32, date: i32, offset: u64) -> [u8; RECORD_NARROW] {
+fn narrow_record(nibbles: u64, outlet: u32, date: i32, offset: u64) -> [u8; RECORD_NARROW] {
     let mut r = [0u8; RECORD_NARROW];
-    r[..8].copy_from_slice(&digits_to_nibbles(id).to_le_bytes());
+    r[..8].copy_from_slice(&nibbles.to_le_bytes());
     record_tail(&mut r[8..], outlet, date, offset);
     r
 }
@@ -701,7 +728,7 @@ fn record_tail(r: &mut [u8], outlet: u32, date: i32, offset: u64) {
 #[cfg(test)]
 fn put_record(buf: &mut Vec<u8>, narrow: bool, id: u128, outlet: u32, date: i32, offset: u64) {
     if narrow {
-        buf.extend_from_slice(&narrow_record(id, outlet, date, offset));
+        buf.extend_from_slice(&narrow_record(digits_to_nibbles(id), outlet, date, offset));
     } else {
         buf.extend_from_slice(&wide_record(id, outlet, date, offset));
     }
@@ -792,6 +819,13 @@ pub fn id_hash(id: u128) -> u64 {
     let a = id as u64;
     let b = (id >> 64) as u64;
     (a ^ b.rotate_left(29)).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+/// The partition of a person whose key is phone digits, from its nibbles
+/// ([`digits_to_nibbles`]); the spill of such keys uses only this one.
+#[inline]
+fn partition_narrow(nibbles: u64) -> usize {
+    (nibbles.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58) as usize % PARTS
 }
 
 /// The partition of a person.
@@ -1181,26 +1215,23 @@ fn read_chunks(
                 eof = true;
             }
         }
-        let cut = if eof {
-            buf.len()
-        } else {
-            match last_boundary(&buf) {
-                Some(c) => c,
-                None => {
-                    // One record longer than a block: read on, up to the limit.
-                    if buf.len() > MAX_RECORD + block {
-                        return Err(record_too_long(path, out.line));
-                    }
-                    carry = buf;
-                    continue;
+        let before = out.hasher.clone();
+        let (cut, lines) = match hash_records(&mut out.hasher, &buf, eof) {
+            Some(c) => c,
+            None => {
+                // One record longer than a block: read on, up to the limit.
+                if buf.len() > MAX_RECORD + block {
+                    return Err(record_too_long(path, out.line));
                 }
+                carry = buf;
+                continue;
             }
         };
         carry = buf.split_off(cut);
         if buf.is_empty() {
             continue;
         }
-        if !out.send(Block::Owned(buf)) {
+        if !out.send(Block::Owned(buf), before, lines) {
             break;
         }
     }
@@ -1225,12 +1256,41 @@ struct ChunkSender {
     line: u64,
 }
 
+/// Hashes the whole records at the start of `data` (all of it at the end of the file) into
+/// `h`; returns where they end and how many newlines they hold, or `None` (with `h`
+/// untouched) when no record ends in `data`. `data` starts outside quotes.
+///
+/// One pass in cache-sized pieces: each piece is hashed and its quotes and newlines counted
+/// while it is in the core's cache. The cut is after the last newline when an even number
+/// of quotes precedes it (always, in files without quotes); otherwise, rarely, the records
+/// are found again by [`last_boundary`] and hashed from the state before.
+fn hash_records(h: &mut Sha256, data: &[u8], eof: bool) -> Option<(usize, u64)> {
+    const PIECE: usize = 64 << 10;
+    let end = if eof {
+        data.len()
+    } else {
+        memchr::memrchr(b'\n', data)? + 1
+    };
+    let before = h.clone();
+    let (mut quotes, mut lines) = (0usize, 0usize);
+    for piece in data[..end].chunks(PIECE) {
+        h.update(piece);
+        quotes += memchr::memchr_iter(b'"', piece).count();
+        lines += memchr::memchr_iter(b'\n', piece).count();
+    }
+    if eof || quotes % 2 == 0 {
+        return Some((end, lines as u64));
+    }
+    *h = before;
+    let cut = last_boundary(&data[..end])?;
+    h.update(&data[..cut]);
+    Some((cut, memchr::memchr_iter(b'\n', &data[..cut]).count() as u64))
+}
+
 impl ChunkSender {
-    /// Hashes and sends one block; false when the workers have gone.
-    fn send(&mut self, data: Block) -> bool {
-        let before = self.hasher.clone();
-        self.hasher.update(&data[..]);
-        let lines = memchr::memchr_iter(b'\n', &data).count() as u64;
+    /// Sends one block of whole records, hashed by [`hash_records`] (`before` is the hash
+    /// state before it, `lines` its newlines); false when the workers have gone.
+    fn send(&mut self, data: Block, before: Sha256, lines: u64) -> bool {
         let len = data.len() as u64;
         let chunk = Chunk {
             index: self.index,
@@ -1277,27 +1337,25 @@ fn map_chunks(
         }
         .map_err(|e| Error::io(path, "map the file into memory", &e))?;
         let skip = (start - base) as usize;
-        let cut = if end == total {
-            map.len() - skip
-        } else {
-            match last_boundary(&map[skip..]) {
-                Some(c) => c,
-                None => {
-                    // One record longer than a block: map more, up to the limit.
-                    if want as usize > MAX_RECORD {
-                        return Err(record_too_long(path, out.line));
-                    }
-                    want *= 2;
-                    continue;
+        let before = out.hasher.clone();
+        let (cut, lines) = match hash_records(&mut out.hasher, &map[skip..], end == total) {
+            Some(c) => c,
+            None => {
+                // One record longer than a block: map more, up to the limit.
+                if want as usize > MAX_RECORD {
+                    return Err(record_too_long(path, out.line));
                 }
+                want *= 2;
+                continue;
             }
         };
         want = block as u64;
-        if !out.send(Block::Mapped {
+        let block = Block::Mapped {
             map,
             skip,
             len: cut,
-        }) {
+        };
+        if !out.send(block, before, lines) {
             break;
         }
     }
@@ -1367,6 +1425,7 @@ fn parse_chunk(
     let mut line = chunk.line;
     let mut canon: Option<Vec<u8>> = None;
     let mut cells: Vec<&str> = Vec::with_capacity(rules.width);
+    let mut delims: Vec<usize> = Vec::with_capacity(rules.width);
     let mut sc = Specials::validating(data, delimiter, std::mem::take(&mut wk.masks));
     // SAFETY (for every `from_utf8_unchecked` below): the scanner has checked that every
     // byte before the last position it gave (or the whole chunk, once it gives none) is
@@ -1375,30 +1434,25 @@ fn parse_chunk(
     let cell = |from: usize, to: usize| unsafe { std::str::from_utf8_unchecked(&data[from..to]) };
     while pos < data.len() {
         let start = pos;
-        // Cells as the delimiters are met; the last one is added at the newline.
-        cells.clear();
-        let mut from = start;
-        let mut nl = None;
-        let mut has_quote = false;
-        while let Some(i) = sc.next_pos() {
-            match data[i] {
-                b'\n' => {
-                    nl = Some(i);
-                    break;
-                }
-                b'"' => {
-                    has_quote = true;
-                    break;
-                }
-                _ => {
-                    cells.push(cell(from, i));
-                    from = i + 1;
-                }
-            }
-        }
+        // The delimiters up to the newline (or a quote), then cells between them; the last
+        // cell is added at the newline.
+        delims.clear();
+        let ender = sc.fields(&mut delims);
         if sc.invalid() {
             wk.masks = sc.into_buffer();
             return Err(NotUtf8);
+        }
+        let (nl, has_quote) = match ender {
+            Some(i) if data[i] == b'"' => (None, true),
+            e => (e, false),
+        };
+        cells.clear();
+        let mut from = start;
+        if !has_quote {
+            for &i in &delims {
+                cells.push(cell(from, i));
+                from = i + 1;
+            }
         }
         // No byte of the record can start or end white space: its cells need no trimming.
         let dirty = sc.take_dirty();
@@ -1800,6 +1854,19 @@ mod tests {
                 assert_eq!(is_plain_mobile(&p), v.is_ascii_digit(), "{pos} {v}");
             }
         }
+        // Their nibbles are those of the general packing, for random numbers.
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        for _ in 0..10_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let p = format!("1{:010}", x % 10_000_000_000);
+            assert_eq!(
+                plain_mobile_nibbles(p.as_bytes()),
+                Some(digits_to_nibbles(pack_id(p.as_bytes()))),
+                "{p}"
+            );
+        }
     }
 
     #[test]
@@ -1893,6 +1960,35 @@ mod tests {
                 assert_eq!(x >> 60, n as u64);
                 assert_eq!(nibbles_to_id(x), id, "{}", String::from_utf8_lossy(&d));
             }
+        }
+    }
+
+    proptest::proptest! {
+        // Data of several pieces is long: fewer cases.
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+        /// The one-pass cut agrees with the careful one, and hashes exactly what it cuts.
+        #[test]
+        fn hash_records_cuts_as_last_boundary(
+            d in proptest::collection::vec(proptest::prop_oneof![
+                proptest::strategy::Just(b'a'), proptest::strategy::Just(b','),
+                proptest::strategy::Just(b'\n'), proptest::strategy::Just(b'"')
+            ], 0..200_000),
+            eof: bool,
+        ) {
+            let mut h = Sha256::new();
+            h.update(b"before");
+            let start = h.clone();
+            let got = hash_records(&mut h, &d, eof);
+            let want = if eof { Some(d.len()) } else { last_boundary(&d) };
+            proptest::prop_assert_eq!(got.map(|g| g.0), want);
+            let mut w = start.clone();
+            if let Some(cut) = want {
+                w.update(&d[..cut]);
+                let lines = d[..cut].iter().filter(|&&b| b == b'\n').count() as u64;
+                proptest::prop_assert_eq!(got.map(|g| g.1), Some(lines));
+            }
+            proptest::prop_assert_eq!(h.finalize(), w.finalize());
         }
     }
 }

@@ -14,13 +14,17 @@
 //! lead bytes of the non-ASCII white space characters (0xC2 for U+0085 and U+00A0, 0xE1 to
 //! 0xE3 for U+1680, U+2000 to U+205F and U+3000). A record without any has no cell to trim.
 
+/// The masks of one 64-byte window: [special bytes, dirty bytes, enders] (bit i = byte i),
+/// the enders being the newlines and quotes among the special bytes.
+pub type Window = [u64; 3];
+
 /// Yields, in order, the positions of the delimiter, `\n` and `"` bytes of `data`.
 pub struct Specials<'a> {
     data: &'a [u8],
     delimiter: u8,
     /// Per 64-byte window of the current span of `data`: [special bytes, dirty bytes]
     /// (bit i = byte i).
-    windows: Vec<[u64; 2]>,
+    windows: Vec<Window>,
     /// Index (in `data`) of the span's first window.
     first: usize,
     /// Index of the current window.
@@ -29,6 +33,8 @@ pub struct Specials<'a> {
     mask: u64,
     /// Bits of the window's dirty bytes not yet looked at.
     dirty: u64,
+    /// Bits of the window's enders not yet returned.
+    ender: u64,
     /// Whether a dirty byte was passed since the last [`Specials::take_dirty`].
     seen_dirty: bool,
     /// Whether each span is checked to be UTF-8 before its positions are given out.
@@ -45,7 +51,7 @@ impl<'a> Specials<'a> {
     }
 
     /// As [`Specials::new`], reusing `buf` (from [`Specials::into_buffer`]) for the masks.
-    pub fn with_buffer(data: &'a [u8], delimiter: u8, mut buf: Vec<[u64; 2]>) -> Specials<'a> {
+    pub fn with_buffer(data: &'a [u8], delimiter: u8, mut buf: Vec<Window>) -> Specials<'a> {
         buf.clear();
         let mut s = Specials {
             data,
@@ -55,6 +61,7 @@ impl<'a> Specials<'a> {
             window: 0,
             mask: 0,
             dirty: 0,
+            ender: 0,
             seen_dirty: false,
             validate: false,
             valid_to: 0,
@@ -68,7 +75,7 @@ impl<'a> Specials<'a> {
     /// just before the span's positions are given out: every byte before a position
     /// returned (all of `data` once `next_pos` gives `None`) is then known valid, unless
     /// [`Specials::invalid`] says the scan stopped at bytes that are not UTF-8.
-    pub fn validating(data: &'a [u8], delimiter: u8, buf: Vec<[u64; 2]>) -> Specials<'a> {
+    pub fn validating(data: &'a [u8], delimiter: u8, buf: Vec<Window>) -> Specials<'a> {
         let mut s = Specials::with_buffer(&data[..0], delimiter, buf);
         s.data = data;
         s.validate = true;
@@ -82,19 +89,19 @@ impl<'a> Specials<'a> {
     }
 
     /// The mask buffer, for the next chunk.
-    pub fn into_buffer(self) -> Vec<[u64; 2]> {
+    pub fn into_buffer(self) -> Vec<Window> {
         self.windows
     }
 
     /// Continues the scan at `pos` (forgets everything before it).
     pub fn seek(&mut self, pos: usize) {
         self.window = pos / 64;
-        (self.mask, self.dirty) = match self.load(self.window) {
-            Some([m, d]) => {
+        (self.mask, self.dirty, self.ender) = match self.load(self.window) {
+            Some([m, d, e]) => {
                 let from = !((1u64 << (pos % 64)) - 1);
-                (m & from, d & from)
+                (m & from, d & from, e & from)
             }
-            None => (0, 0),
+            None => (0, 0, 0),
         };
         self.seen_dirty = false;
     }
@@ -106,6 +113,48 @@ impl<'a> Specials<'a> {
         std::mem::take(&mut self.seen_dirty)
     }
 
+    /// Appends the positions of the delimiters up to the next newline or quote to `out`, and
+    /// returns that byte's position (`None` at the end of the data, all delimiters given).
+    /// The same positions as [`Specials::next_pos`] would give one by one, and the same
+    /// dirty note, but a window's delimiters are taken with a few bit operations each.
+    #[inline]
+    pub fn fields(&mut self, out: &mut Vec<usize>) -> Option<usize> {
+        loop {
+            let base = self.window * 64;
+            if self.ender != 0 {
+                let e = self.ender & self.ender.wrapping_neg();
+                let below = e - 1;
+                let mut d = self.mask & below;
+                while d != 0 {
+                    out.push(base + d.trailing_zeros() as usize);
+                    d &= d - 1;
+                }
+                self.seen_dirty |= self.dirty & below != 0;
+                self.dirty &= !below;
+                self.mask &= !(below | e);
+                self.ender &= !e;
+                debug_assert!(base + (e.trailing_zeros() as usize) < self.data.len());
+                return Some(base + e.trailing_zeros() as usize);
+            }
+            let mut d = self.mask;
+            while d != 0 {
+                out.push(base + d.trailing_zeros() as usize);
+                d &= d - 1;
+            }
+            self.mask = 0;
+            self.seen_dirty |= self.dirty != 0;
+            self.window += 1;
+            match self.load(self.window) {
+                Some([m, d, e]) => (self.mask, self.dirty, self.ender) = (m, d, e),
+                None => {
+                    self.window = self.data.len().div_ceil(64);
+                    self.dirty = 0;
+                    return None;
+                }
+            }
+        }
+    }
+
     /// The next special byte's position, or `None` at the end of the data.
     #[inline]
     pub fn next_pos(&mut self) -> Option<usize> {
@@ -113,7 +162,7 @@ impl<'a> Specials<'a> {
             self.seen_dirty |= self.dirty != 0;
             self.window += 1;
             match self.load(self.window) {
-                Some([m, d]) => (self.mask, self.dirty) = (m, d),
+                Some([m, d, e]) => (self.mask, self.dirty, self.ender) = (m, d, e),
                 None => {
                     self.window = self.data.len().div_ceil(64);
                     self.dirty = 0;
@@ -123,6 +172,7 @@ impl<'a> Specials<'a> {
         }
         let i = self.mask.trailing_zeros() as usize;
         self.mask &= self.mask - 1;
+        self.ender &= self.mask;
         // Most windows of most files have no dirty byte at all.
         if self.dirty != 0 {
             let below = (1u64 << i) - 1;
@@ -141,7 +191,7 @@ impl Specials<'_> {
     /// The masks of window `w` (at or after the span's first), computing the span that
     /// starts there when `w` is past the current one; `None` past the end of the data.
     #[inline]
-    fn load(&mut self, w: usize) -> Option<[u64; 2]> {
+    fn load(&mut self, w: usize) -> Option<Window> {
         if let Some(&m) = self.windows.get(w.wrapping_sub(self.first)) {
             return Some(m);
         }
@@ -149,7 +199,7 @@ impl Specials<'_> {
     }
 
     #[cold]
-    fn refill(&mut self, w: usize) -> Option<[u64; 2]> {
+    fn refill(&mut self, w: usize) -> Option<Window> {
         if self.invalid {
             return None;
         }
@@ -181,7 +231,7 @@ impl Specials<'_> {
 
 /// Appends the [special, dirty] masks of every 64-byte window of `data` to `out`; the last
 /// window is padded with bytes that are neither.
-fn masks(data: &[u8], delimiter: u8, out: &mut Vec<[u64; 2]>) {
+fn masks(data: &[u8], delimiter: u8, out: &mut Vec<Window>) {
     out.reserve(data.len().div_ceil(64));
     let whole = data.len() / 64 * 64;
     #[cfg(target_arch = "x86_64")]
@@ -209,14 +259,14 @@ fn masks(data: &[u8], delimiter: u8, out: &mut Vec<[u64; 2]>) {
         let mut pad = [b'x'; 64];
         pad[..rest.len()].copy_from_slice(rest);
         let keep = (1u64 << rest.len()) - 1;
-        let [m, d] = mask64(&pad, delimiter);
-        out.push([m & keep, d & keep]);
+        let [m, d, e] = mask64(&pad, delimiter);
+        out.push([m & keep, d & keep, e & keep]);
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bw")]
-fn masks_avx512(data: &[u8], delimiter: u8, out: &mut Vec<[u64; 2]>) {
+fn masks_avx512(data: &[u8], delimiter: u8, out: &mut Vec<Window>) {
     use std::arch::x86_64::*;
     let dl = _mm512_set1_epi8(delimiter as i8);
     let nl = _mm512_set1_epi8(b'\n' as i8);
@@ -229,19 +279,18 @@ fn masks_avx512(data: &[u8], delimiter: u8, out: &mut Vec<[u64; 2]>) {
     for k in 0..data.len() / 64 {
         // SAFETY: window k has 64 readable bytes.
         let v = unsafe { _mm512_loadu_si512(p.add(64 * k) as *const _) };
-        let e = _mm512_cmpeq_epi8_mask(v, dl)
-            | _mm512_cmpeq_epi8_mask(v, nl)
-            | _mm512_cmpeq_epi8_mask(v, qu);
+        let ender = _mm512_cmpeq_epi8_mask(v, nl) | _mm512_cmpeq_epi8_mask(v, qu);
+        let e = _mm512_cmpeq_epi8_mask(v, dl) | ender;
         let low = _mm512_cmple_epu8_mask(v, sp);
         let lead =
             _mm512_cmpeq_epi8_mask(v, c2) | _mm512_cmple_epu8_mask(_mm512_sub_epi8(v, e1), two);
-        out.push([e, (low | lead) & !e]);
+        out.push([e, (low | lead) & !e, ender]);
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn masks_avx2(data: &[u8], delimiter: u8, out: &mut Vec<[u64; 2]>) {
+fn masks_avx2(data: &[u8], delimiter: u8, out: &mut Vec<Window>) {
     use std::arch::x86_64::*;
     let dl = _mm256_set1_epi8(delimiter as i8);
     let nl = _mm256_set1_epi8(b'\n' as i8);
@@ -253,14 +302,12 @@ fn masks_avx2(data: &[u8], delimiter: u8, out: &mut Vec<[u64; 2]>) {
     let n = data.len() / 64;
     let p = data.as_ptr();
     for k in 0..n {
-        let mut bits = [0u64; 2];
+        let mut bits = [0u64; 3];
         for h in 0..2 {
             // SAFETY: window k has 64 readable bytes; this loads bytes 32h..32h+32 of it.
             let v = unsafe { _mm256_loadu_si256(p.add(64 * k + 32 * h) as *const __m256i) };
-            let e = _mm256_or_si256(
-                _mm256_or_si256(_mm256_cmpeq_epi8(v, dl), _mm256_cmpeq_epi8(v, nl)),
-                _mm256_cmpeq_epi8(v, qu),
-            );
+            let ender = _mm256_or_si256(_mm256_cmpeq_epi8(v, nl), _mm256_cmpeq_epi8(v, qu));
+            let e = _mm256_or_si256(_mm256_cmpeq_epi8(v, dl), ender);
             let low = _mm256_cmpeq_epi8(_mm256_min_epu8(v, sp), v);
             let lead = _mm256_or_si256(
                 _mm256_cmpeq_epi8(v, c2),
@@ -269,19 +316,21 @@ fn masks_avx2(data: &[u8], delimiter: u8, out: &mut Vec<[u64; 2]>) {
             let dirty = _mm256_andnot_si256(e, _mm256_or_si256(low, lead));
             // `black_box`: left to itself, LLVM fuses the two halves into one 64-lane mask,
             // which AVX2 cannot move to a register, and extracts it byte by byte.
-            let (m, d) = std::hint::black_box((
+            let (m, d, n) = std::hint::black_box((
                 _mm256_movemask_epi8(e) as u32,
                 _mm256_movemask_epi8(dirty) as u32,
+                _mm256_movemask_epi8(ender) as u32,
             ));
             bits[0] |= (m as u64) << (32 * h);
             bits[1] |= (d as u64) << (32 * h);
+            bits[2] |= (n as u64) << (32 * h);
         }
         out.push(bits);
     }
 }
 
 #[cfg(target_arch = "x86_64")]
-fn mask64(d: &[u8; 64], delimiter: u8) -> [u64; 2] {
+fn mask64(d: &[u8; 64], delimiter: u8) -> Window {
     use std::arch::x86_64::*;
     // SAFETY: SSE2 is part of the x86-64 baseline; the four 16-byte loads are inside `d`.
     unsafe {
@@ -292,13 +341,11 @@ fn mask64(d: &[u8; 64], delimiter: u8) -> [u64; 2] {
         let c2 = _mm_set1_epi8(0xC2u8 as i8);
         let e1 = _mm_set1_epi8(0xE1u8 as i8);
         let e3 = _mm_set1_epi8(0xE3u8 as i8);
-        let (mut m, mut w) = (0u64, 0u64);
+        let (mut m, mut w, mut n) = (0u64, 0u64, 0u64);
         for k in 0..4 {
             let v = _mm_loadu_si128(d.as_ptr().add(16 * k) as *const __m128i);
-            let e = _mm_or_si128(
-                _mm_or_si128(_mm_cmpeq_epi8(v, dl), _mm_cmpeq_epi8(v, nl)),
-                _mm_cmpeq_epi8(v, qu),
-            );
+            let ender = _mm_or_si128(_mm_cmpeq_epi8(v, nl), _mm_cmpeq_epi8(v, qu));
+            let e = _mm_or_si128(_mm_cmpeq_epi8(v, dl), ender);
             let low = _mm_cmpeq_epi8(_mm_min_epu8(v, sp), v);
             let lead = _mm_or_si128(
                 _mm_cmpeq_epi8(v, c2),
@@ -307,22 +354,26 @@ fn mask64(d: &[u8; 64], delimiter: u8) -> [u64; 2] {
             let dirty = _mm_andnot_si128(e, _mm_or_si128(low, lead));
             m |= (_mm_movemask_epi8(e) as u32 as u64) << (16 * k);
             w |= (_mm_movemask_epi8(dirty) as u32 as u64) << (16 * k);
+            n |= (_mm_movemask_epi8(ender) as u32 as u64) << (16 * k);
         }
-        [m, w]
+        [m, w, n]
     }
 }
 
 #[cfg(not(target_arch = "x86_64"))]
-fn mask64(d: &[u8; 64], delimiter: u8) -> [u64; 2] {
-    let (mut m, mut w) = (0u64, 0u64);
+fn mask64(d: &[u8; 64], delimiter: u8) -> Window {
+    let (mut m, mut w, mut n) = (0u64, 0u64, 0u64);
     for (i, &b) in d.iter().enumerate() {
         if is_special(b, delimiter) {
             m |= 1 << i;
+            if b == b'\n' || b == b'"' {
+                n |= 1 << i;
+            }
         } else if is_dirty(b) {
             w |= 1 << i;
         }
     }
-    [m, w]
+    [m, w, n]
 }
 
 #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
@@ -401,18 +452,21 @@ mod tests {
     }
 
     /// The masks of every 64-byte window by the plain definitions.
-    fn naive_masks(d: &[u8], delim: u8) -> Vec<[u64; 2]> {
+    fn naive_masks(d: &[u8], delim: u8) -> Vec<Window> {
         d.chunks(64)
             .map(|w| {
-                let (mut m, mut x) = (0u64, 0u64);
+                let (mut m, mut x, mut n) = (0u64, 0u64, 0u64);
                 for (i, &b) in w.iter().enumerate() {
                     if is_special(b, delim) {
                         m |= 1 << i;
+                        if b == b'\n' || b == b'"' {
+                            n |= 1 << i;
+                        }
                     } else if is_dirty(b) {
                         x |= 1 << i;
                     }
                 }
-                [m, x]
+                [m, x, n]
             })
             .collect()
     }
@@ -428,7 +482,7 @@ mod tests {
             masks(&d, delim, &mut got);
             prop_assert_eq!(&got, &want);
             let whole = d.len() / 64 * 64;
-            let sse2: Vec<[u64; 2]> = d[..whole]
+            let sse2: Vec<Window> = d[..whole]
                 .chunks_exact(64)
                 .map(|w| mask64(w.try_into().unwrap(), delim))
                 .collect();
@@ -446,6 +500,61 @@ mod tests {
                     prop_assert_eq!(&v[..], &want[..whole / 64]);
                 }
             }
+        }
+
+        #[test]
+        fn fields_gives_what_next_pos_gives(
+            d in proptest::collection::vec(prop_oneof![
+                Just(b','), Just(b'\n'), Just(b'"'), Just(b'a'), Just(b' '), Just(0xE3u8), Just(b';')
+            ], 0..1500),
+            seek in 0usize..1500,
+        ) {
+            let from = seek.min(d.len());
+            // One by one: (position, is ender, dirty before it).
+            let mut a = Specials::new(&d, b',');
+            a.seek(from);
+            let mut want = Vec::new();
+            while let Some(i) = a.next_pos() {
+                want.push((i, d[i] != b',', a.take_dirty()));
+            }
+            let mut b = Specials::new(&d, b',');
+            b.seek(from);
+            let mut got = Vec::new();
+            let mut out = Vec::new();
+            loop {
+                out.clear();
+                let end = b.fields(&mut out);
+                got.extend(out.iter().map(|&i| (i, false)));
+                match end {
+                    Some(i) => got.push((i, true)),
+                    None => break,
+                }
+            }
+            let want_pos: Vec<(usize, bool)> = want.iter().map(|x| (x.0, x.1)).collect();
+            prop_assert_eq!(got, want_pos);
+            // Dirty: per run (delimiters then the ender), the or of next_pos's notes.
+            let mut c = Specials::new(&d, b',');
+            c.seek(from);
+            let mut runs = Vec::new();
+            loop {
+                out.clear();
+                let end = c.fields(&mut out);
+                runs.push(c.take_dirty());
+                if end.is_none() { break; }
+            }
+            let mut want_runs = Vec::new();
+            let mut acc = false;
+            for &(_, ender, dirty) in &want {
+                acc |= dirty;
+                if ender { want_runs.push(acc); acc = false; }
+            }
+            // The last run (no ender) notes dirty bytes up to the end of the data.
+            let tail_dirty = {
+                let last = want.iter().rev().find(|x| x.1).map_or(from, |x| x.0 + 1);
+                d[last..].iter().any(|&b| b != b',' && b != b'\n' && b != b'"' && (b <= 0x20 || b == 0xC2 || (0xE1..=0xE3).contains(&b)))
+            };
+            want_runs.push(tail_dirty);
+            prop_assert_eq!(runs, want_runs);
         }
 
         #[test]

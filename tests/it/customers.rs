@@ -634,3 +634,44 @@ fn duplicated_record_ids_stop_the_draw_naming_every_line() {
         "{err}"
     );
 }
+
+#[test]
+fn a_phone_written_several_ways_is_one_person() {
+    // One person under three spellings at three outlets; the latest service (O2) wins. Two
+    // other people, one of them also written with separators. Blocks of 64 bytes put the
+    // spellings in different chunks, read by different workers.
+    let dir = tempfile::tempdir().unwrap();
+    let rows: Vec<String> = [
+        "R1,O1,张三,13912345678,2025-03-01,维修,x",
+        "R2,O2,张三,139-1234-5678,2025-04-01,维修,x",
+        "R3,O3,张三,+86 139 1234 5678,2025-02-01,维修,x",
+        "R4,O1,李四,13800000001,2025-03-05,维修,x",
+        "R5,O3,王五,138 0000 0002,2025-03-06,维修,x",
+        "R6,O3,王五,13800000002,2025-01-06,维修,x",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    write(&dir.path().join("r.csv"), &rows);
+    for (out, env) in [("a", vec![]), ("b", vec![("SVCAUDIT_BLOCK", "64")])] {
+        let sample = draw(dir.path(), "r.csv", out, &[], &env);
+        let text = String::from_utf8(sample).unwrap();
+        let units: Vec<(&str, &str)> = text
+            .lines()
+            .skip(1)
+            .map(|l| {
+                let c: Vec<&str> = l.split(',').collect();
+                (c[0], c[2])
+            })
+            .collect();
+        let mut units = units;
+        units.sort();
+        assert_eq!(units, [("R2", "O2"), ("R4", "O1"), ("R5", "O3")], "{text}");
+        let m = std::fs::read_to_string(dir.path().join(out).join("manifest.json")).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&m).unwrap();
+        let p = &v["persons"];
+        assert_eq!(p["persons"], 3, "{m}");
+        assert_eq!(p["merged_rows"], 3, "{m}");
+        assert_eq!(p["multi_outlet"], 1, "{m}");
+    }
+}
