@@ -17,7 +17,7 @@ use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 use std::io::Read;
 
-use super::scan::{PARTS, Spill, id_hash, read_records};
+use super::scan::{PARTS, Spill, id_hash, nibbles_to_id};
 use crate::error::{Error, Result};
 use crate::prn::{Prn, PrnBatch};
 
@@ -64,13 +64,72 @@ pub struct Resolved {
     pub candidates: Vec<Vec<Person>>,
 }
 
-#[derive(Clone, Copy, Default)]
-struct Rec {
-    /// The encoded id as a little-endian integer.
-    key: u128,
-    outlet: u32,
-    date: i32,
+/// A spilled record as it lies in a spill file ([`super::scan`]'s narrow and wide records:
+/// the person key, then the byte offset, the date and the worker's outlet index, all
+/// little-endian, no padding), so a file is read straight into a vector of them.
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug)]
+struct Rec<K> {
+    key: K,
     offset: u64,
+    date: i32,
+    outlet: u32,
+}
+
+// The layouts have no padding, so every byte of a record is a field's.
+const _: () = assert!(std::mem::size_of::<Rec<u64>>() == super::scan::RECORD_NARROW);
+const _: () = assert!(std::mem::size_of::<Rec<u128>>() == super::scan::RECORD_WIDE);
+// SAFETY: `repr(C)`, integer fields only (every bit pattern is a value), no padding (sizes
+// asserted above), `Copy` and `'static`.
+unsafe impl bytemuck::Zeroable for Rec<u64> {}
+unsafe impl bytemuck::Pod for Rec<u64> {}
+// SAFETY: as above.
+unsafe impl bytemuck::Zeroable for Rec<u128> {}
+unsafe impl bytemuck::Pod for Rec<u128> {}
+
+/// A person key as spilled: phone digits as nibbles (`u64`, narrow records) or the prn-v1
+/// encoded id (`u128`, wide records).
+trait Key: Copy + Eq + Default + Send + 'static
+where
+    Rec<Self>: bytemuck::Pod,
+{
+    /// A 64-bit mix: bits 58..64 chose the partition in pass 1 ([`super::scan`]), bits
+    /// 50..58 choose the bucket, the bits from 20 the slot of the bucket's table.
+    fn mix(self) -> u64;
+    /// The prn-v1 encoded id, as a little-endian integer.
+    fn id(self) -> u128;
+    /// The key as read from the little-endian file.
+    fn le_to_native(self) -> Self;
+}
+
+impl Key for u64 {
+    #[inline]
+    fn mix(self) -> u64 {
+        super::scan::mix_narrow(self)
+    }
+    #[inline]
+    fn id(self) -> u128 {
+        nibbles_to_id(self)
+    }
+    #[inline]
+    fn le_to_native(self) -> Self {
+        u64::from_le(self)
+    }
+}
+
+impl Key for u128 {
+    #[inline]
+    fn mix(self) -> u64 {
+        id_hash(self)
+    }
+    #[inline]
+    fn id(self) -> u128 {
+        self
+    }
+    #[inline]
+    fn le_to_native(self) -> Self {
+        u128::from_le(self)
+    }
 }
 
 /// Resolves every partition. `wanted[g]` says whether outlet `g`'s people are candidates;
@@ -82,12 +141,29 @@ pub fn resolve(
     cap: &[u64],
     prn_gen: &PrnBatch,
 ) -> Result<Resolved> {
+    if spill.narrow {
+        resolve_as::<u64>(spill, n_outlets, wanted, cap, prn_gen)
+    } else {
+        resolve_as::<u128>(spill, n_outlets, wanted, cap, prn_gen)
+    }
+}
+
+fn resolve_as<K: Key>(
+    spill: &Spill,
+    n_outlets: usize,
+    wanted: &[bool],
+    cap: &[u64],
+    prn_gen: &PrnBatch,
+) -> Result<Resolved>
+where
+    Rec<K>: bytemuck::Pod,
+{
     let threads = super::threads();
     let parts: Vec<Result<Resolved>> = std::thread::scope(|s| {
         let hs: Vec<_> = (0..threads)
             .map(|t| {
                 s.spawn(move || {
-                    let mut st = State::new(n_outlets);
+                    let mut st = State::<K>::new(n_outlets);
                     for p in (t..PARTS).step_by(threads) {
                         st.partition(spill, p, wanted, cap, prn_gen)?;
                     }
@@ -138,7 +214,7 @@ struct Group {
     multi: bool,
 }
 
-struct State {
+struct State<K> {
     persons: u64,
     multi: u64,
     owned: Vec<u64>,
@@ -146,23 +222,26 @@ struct State {
     heaps: Vec<BinaryHeap<Person>>,
     /// Per outlet: the largest number in its heap once the heap is full, else `u64::MAX`.
     bar: Vec<u64>,
-    bytes: Vec<u8>,
-    recs: Vec<Rec>,
-    scattered: Vec<Rec>,
+    recs: Vec<Rec<K>>,
+    scattered: Vec<Rec<K>>,
     buckets: Vec<u8>,
     table: Vec<u32>,
     groups: Vec<Group>,
     rec_group: Vec<u32>,
     pairs: Vec<(u32, u32)>,
     /// People of wanted outlets in this partition: (index of the representing record in
-    /// `scattered`, distinct outlets seen); `ids[i]` is the encoded id of `pending[i]`.
-    pending: Vec<(u32, u32)>,
+    /// `scattered`, distinct outlets seen, owner outlet); `ids[i]` is the encoded id of
+    /// `pending[i]`.
+    pending: Vec<(u32, u32, u32)>,
     ids: Vec<[u8; 16]>,
     prns: Vec<Prn>,
 }
 
-impl State {
-    fn new(n: usize) -> State {
+impl<K: Key> State<K>
+where
+    Rec<K>: bytemuck::Pod,
+{
+    fn new(n: usize) -> State<K> {
         State {
             persons: 0,
             multi: 0,
@@ -170,7 +249,6 @@ impl State {
             owned_multi: vec![0; n],
             heaps: (0..n).map(|_| BinaryHeap::new()).collect(),
             bar: vec![u64::MAX; n],
-            bytes: Vec::new(),
             recs: Vec::new(),
             scattered: Vec::new(),
             buckets: Vec::new(),
@@ -193,45 +271,50 @@ impl State {
         prn_gen: &PrnBatch,
     ) -> Result<()> {
         self.recs.clear();
+        self.buckets.clear();
+        let mut starts = [0usize; BUCKETS + 1];
         for w in 0..spill.workers {
             let path = spill.path(w, p);
-            // One buffer for every file: no fresh pages to fault in per partition.
-            let mut bytes = std::mem::take(&mut self.bytes);
-            bytes.clear();
-            match std::fs::File::open(&path).and_then(|mut f| f.read_to_end(&mut bytes)) {
-                Ok(_) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    self.bytes = bytes;
-                    continue;
-                }
+            let mut f = match std::fs::File::open(&path) {
+                Ok(f) => f,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
                 Err(e) => return Err(Error::io(&path, "read a temporary file", &e)),
+            };
+            let damaged =
+                || Error::data(format!("{}: a temporary file is damaged", path.display()));
+            let len = f
+                .metadata()
+                .map_err(|e| Error::io(&path, "read a temporary file", &e))?
+                .len() as usize;
+            let size = std::mem::size_of::<Rec<K>>();
+            if !len.is_multiple_of(size) {
+                return Err(damaged());
             }
-            let remap = &spill.remap[w];
-            let recs = &mut self.recs;
-            read_records(&bytes, spill.narrow, |key, outlet, date, offset| {
-                recs.push(Rec {
-                    key,
-                    outlet: remap[outlet as usize],
-                    date,
-                    offset,
-                })
-            })
-            .ok_or_else(|| {
-                Error::data(format!("{}: a temporary file is damaged", path.display()))
-            })?;
-            self.bytes = bytes;
+            // The file's bytes straight into the records: one copy, no decoding.
+            let from = self.recs.len();
+            self.recs.resize(from + len / size, Rec::default());
+            f.read_exact(bytemuck::cast_slice_mut(&mut self.recs[from..]))
+                .map_err(|e| Error::io(&path, "read a temporary file", &e))?;
+            drop(f);
             // Read once: freeing its pages now, in this thread, is cheaper than at the end.
             let _ = std::fs::remove_file(&path);
+            // Global outlets, native byte order, and the bucket of each record (bits 50..58
+            // of the key's mix; bits 58..64 chose this partition).
+            let remap = &spill.remap[w];
+            for r in &mut self.recs[from..] {
+                r.key = r.key.le_to_native();
+                r.offset = u64::from_le(r.offset);
+                r.date = i32::from_le(r.date);
+                r.outlet = *remap
+                    .get(u32::from_le(r.outlet) as usize)
+                    .ok_or_else(damaged)?;
+                let b = (r.key.mix() >> 50) as u8;
+                self.buckets.push(b);
+                starts[b as usize + 1] += 1;
+            }
         }
-        // Counting sort into buckets by hash bits 50..58 (bits 58..64 chose the partition).
+        // Counting sort into the buckets.
         let n = self.recs.len();
-        self.buckets.clear();
-        self.buckets
-            .extend(self.recs.iter().map(|r| (id_hash(r.key) >> 50) as u8));
-        let mut starts = [0usize; BUCKETS + 1];
-        for &b in &self.buckets {
-            starts[b as usize + 1] += 1;
-        }
         for b in 0..BUCKETS {
             starts[b + 1] += starts[b];
         }
@@ -254,14 +337,15 @@ impl State {
         }
         self.prns.clear();
         prn_gen.prn_encoded(&self.ids, &mut self.prns);
-        for ((&(at, seen), prn), id) in self.pending.iter().zip(&self.prns).zip(&self.ids) {
-            let rep = &scattered[at as usize];
-            let g = rep.outlet as usize;
+        for ((&(at, seen, g), prn), id) in self.pending.iter().zip(&self.prns).zip(&self.ids) {
+            let g = g as usize;
             // Most people lose to a full heap's largest number; the contiguous `bar` array
-            // says so without touching the heap (equal numbers go on to the exact test).
+            // says so without touching the heap or the record (equal numbers go on to the
+            // exact test).
             if prn.m > self.bar[g] {
                 continue;
             }
+            let rep = &scattered[at as usize];
             let person = Person {
                 prn: *prn,
                 id: *id,
@@ -288,7 +372,7 @@ impl State {
 
     /// Groups the records of one bucket (starting at `base` in the partition) by person
     /// and books each person to its outlet.
-    fn group(&mut self, recs: &[Rec], base: u32, wanted: &[bool]) {
+    fn group(&mut self, recs: &[Rec<K>], base: u32, wanted: &[bool]) {
         if recs.is_empty() {
             return;
         }
@@ -300,7 +384,7 @@ impl State {
         self.rec_group.clear();
         let mut any_multi = false;
         for (i, r) in recs.iter().enumerate() {
-            let mut slot = (id_hash(r.key) >> 20) as usize & mask;
+            let mut slot = (r.key.mix() >> 20) as usize & mask;
             let g = loop {
                 let e = self.table[slot];
                 if e == u32::MAX {
@@ -361,8 +445,8 @@ impl State {
                 self.owned_multi[g] += 1;
             }
             if wanted[g] {
-                self.pending.push((base + grp.rep, seen));
-                self.ids.push(rep.key.to_le_bytes());
+                self.pending.push((base + grp.rep, seen, rep.outlet));
+                self.ids.push(rep.key.id().to_le_bytes());
             }
         }
     }
@@ -375,5 +459,67 @@ impl State {
             owned_multi: self.owned_multi,
             candidates: self.heaps.into_iter().map(BinaryHeap::into_vec).collect(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::customers::scan::{pack_id, put_record};
+
+    /// A spill file's bytes read as pass 2 reads them: (id, outlet, date, offset).
+    fn read<K: Key>(buf: &[u8]) -> Option<Vec<(u128, u32, i32, u64)>>
+    where
+        Rec<K>: bytemuck::Pod,
+    {
+        if !buf.len().is_multiple_of(std::mem::size_of::<Rec<K>>()) {
+            return None;
+        }
+        let recs: Vec<Rec<K>> = bytemuck::pod_collect_to_vec(buf);
+        Some(
+            recs.iter()
+                .map(|r| {
+                    (
+                        r.key.le_to_native().id(),
+                        u32::from_le(r.outlet),
+                        i32::from_le(r.date),
+                        u64::from_le(r.offset),
+                    )
+                })
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn spilled_records_read_back() {
+        let mut buf = Vec::new();
+        put_record(&mut buf, false, pack_id(b"13912345678"), 7, -3, 1 << 40);
+        put_record(&mut buf, false, u128::MAX, u32::MAX, i32::MIN, 0);
+        assert_eq!(
+            read::<u128>(&buf).expect("whole"),
+            vec![
+                (pack_id(b"13912345678"), 7, -3, 1 << 40),
+                (u128::MAX, u32::MAX, i32::MIN, 0)
+            ]
+        );
+        assert!(read::<u128>(&buf[..40]).is_none());
+        let mut buf = Vec::new();
+        put_record(&mut buf, true, pack_id(b"13912345678"), 7, -3, 1 << 40);
+        put_record(
+            &mut buf,
+            true,
+            pack_id(b"008613900000000"),
+            u32::MAX,
+            i32::MAX,
+            u64::MAX,
+        );
+        assert_eq!(
+            read::<u64>(&buf).expect("whole"),
+            vec![
+                (pack_id(b"13912345678"), 7, -3, 1 << 40),
+                (pack_id(b"008613900000000"), u32::MAX, i32::MAX, u64::MAX)
+            ]
+        );
+        assert!(read::<u64>(&buf[..30]).is_none());
     }
 }

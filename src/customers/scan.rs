@@ -726,37 +726,19 @@ fn record_tail(r: &mut [u8], outlet: u32, date: i32, offset: u64) {
 
 /// Appends one record to `buf`, as a worker's spill does.
 #[cfg(test)]
-fn put_record(buf: &mut Vec<u8>, narrow: bool, id: u128, outlet: u32, date: i32, offset: u64) {
+pub(super) fn put_record(
+    buf: &mut Vec<u8>,
+    narrow: bool,
+    id: u128,
+    outlet: u32,
+    date: i32,
+    offset: u64,
+) {
     if narrow {
         buf.extend_from_slice(&narrow_record(digits_to_nibbles(id), outlet, date, offset));
     } else {
         buf.extend_from_slice(&wide_record(id, outlet, date, offset));
     }
-}
-
-/// Decodes a spill file of [`wide_record`]s or [`narrow_record`]s: calls `f(id, outlet, date, offset)` with
-/// the id as `u128::from_le_bytes` of the encoded id. `None` when the file is cut short.
-pub fn read_records(
-    data: &[u8],
-    narrow: bool,
-    mut f: impl FnMut(u128, u32, i32, u64),
-) -> Option<()> {
-    let size = if narrow { RECORD_NARROW } else { RECORD_WIDE };
-    let recs = data.chunks_exact(size);
-    if !recs.remainder().is_empty() {
-        return None;
-    }
-    let word = |r: &[u8], at: usize| u64::from_le_bytes(r[at..at + 8].try_into().expect("8"));
-    let half = |r: &[u8], at: usize| u32::from_le_bytes(r[at..at + 4].try_into().expect("4"));
-    for r in recs {
-        let (id, k) = if narrow {
-            (nibbles_to_id(word(r, 0)), 8)
-        } else {
-            (u128::from_le_bytes(r[..16].try_into().expect("16")), 16)
-        };
-        f(id, half(r, k + 12), half(r, k + 8) as i32, word(r, k));
-    }
-    Some(())
 }
 
 /// Packs a prn-v1 id of at most 15 ASCII digits (as [`pack_id`] gives it) into 16 nibbles:
@@ -821,11 +803,18 @@ pub fn id_hash(id: u128) -> u64 {
     (a ^ b.rotate_left(29)).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
-/// The partition of a person whose key is phone digits, from its nibbles
-/// ([`digits_to_nibbles`]); the spill of such keys uses only this one.
+/// A 64-bit mix of a phone key's nibbles ([`digits_to_nibbles`]): its top bits choose the
+/// partition, the next ones the bucket inside it (pass 2).
+#[inline]
+pub fn mix_narrow(nibbles: u64) -> u64 {
+    nibbles.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+/// The partition of a person whose key is phone digits, from its nibbles; the spill of such
+/// keys uses only this one.
 #[inline]
 fn partition_narrow(nibbles: u64) -> usize {
-    (nibbles.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58) as usize % PARTS
+    (mix_narrow(nibbles) >> 58) as usize % PARTS
 }
 
 /// The partition of a person.
@@ -1907,43 +1896,6 @@ mod tests {
         }
         assert_eq!(ix.get("WD99999"), None);
         assert_eq!(ix.get(""), None);
-    }
-
-    #[test]
-    fn spilled_records_read_back() {
-        let mut buf = Vec::new();
-        put_record(&mut buf, false, pack_id(b"13912345678"), 7, -3, 1 << 40);
-        put_record(&mut buf, false, u128::MAX, u32::MAX, i32::MIN, 0);
-        let mut got = Vec::new();
-        read_records(&buf, false, |id, o, d, off| got.push((id, o, d, off))).expect("whole");
-        assert_eq!(
-            got,
-            vec![
-                (pack_id(b"13912345678"), 7, -3, 1 << 40),
-                (u128::MAX, u32::MAX, i32::MIN, 0)
-            ]
-        );
-        assert!(read_records(&buf[..40], false, |_, _, _, _| ()).is_none());
-        let mut buf = Vec::new();
-        put_record(&mut buf, true, pack_id(b"13912345678"), 7, -3, 1 << 40);
-        put_record(
-            &mut buf,
-            true,
-            pack_id(b"008613900000000"),
-            u32::MAX,
-            i32::MAX,
-            u64::MAX,
-        );
-        let mut got = Vec::new();
-        read_records(&buf, true, |id, o, d, off| got.push((id, o, d, off))).expect("whole");
-        assert_eq!(
-            got,
-            vec![
-                (pack_id(b"13912345678"), 7, -3, 1 << 40),
-                (pack_id(b"008613900000000"), u32::MAX, i32::MAX, u64::MAX)
-            ]
-        );
-        assert!(read_records(&buf[..30], true, |_, _, _, _| ()).is_none());
     }
 
     #[test]
