@@ -115,7 +115,7 @@ impl IdWatch {
     }
 
     /// Notes the (trimmed, non-empty) id of the next record of the chunk.
-    #[inline]
+    #[inline(always)]
     pub fn see(&mut self, id: &[u8]) {
         let c = &mut self.chunk;
         let key = short_key(id);

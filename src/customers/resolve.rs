@@ -270,7 +270,9 @@ where
         cap: &[u64],
         prn_gen: &PrnBatch,
     ) -> Result<()> {
-        self.recs.clear();
+        // `recs[..used]` holds this partition's records; the vector keeps its length between
+        // partitions, so the bytes read overwrite it without zeroing it first.
+        let mut used = 0usize;
         self.buckets.clear();
         let mut starts = [0usize; BUCKETS + 1];
         for w in 0..spill.workers {
@@ -291,17 +293,20 @@ where
                 return Err(damaged());
             }
             // The file's bytes straight into the records: one copy, no decoding.
-            let from = self.recs.len();
-            self.recs.resize(from + len / size, Rec::default());
-            f.read_exact(bytemuck::cast_slice_mut(&mut self.recs[from..]))
+            let (from, to) = (used, used + len / size);
+            if self.recs.len() < to {
+                self.recs.resize(to, Rec::default());
+            }
+            f.read_exact(bytemuck::cast_slice_mut(&mut self.recs[from..to]))
                 .map_err(|e| Error::io(&path, "read a temporary file", &e))?;
+            used = to;
             drop(f);
             // Read once: freeing its pages now, in this thread, is cheaper than at the end.
             let _ = std::fs::remove_file(&path);
             // Global outlets, native byte order, and the bucket of each record (bits 50..58
             // of the key's mix; bits 58..64 chose this partition).
             let remap = &spill.remap[w];
-            for r in &mut self.recs[from..] {
+            for r in &mut self.recs[from..to] {
                 r.key = r.key.le_to_native();
                 r.offset = u64::from_le(r.offset);
                 r.date = i32::from_le(r.date);
@@ -314,14 +319,18 @@ where
             }
         }
         // Counting sort into the buckets.
-        let n = self.recs.len();
+        let n = used;
         for b in 0..BUCKETS {
             starts[b + 1] += starts[b];
         }
         let mut fill = starts;
-        self.scattered.clear();
-        self.scattered.resize(n, Rec::default());
-        for (r, &b) in self.recs.iter().zip(&self.buckets) {
+        // Every slot of `scattered[..n]` is written below; only a longer partition than any
+        // before needs new (zeroed) room.
+        if self.scattered.len() < n {
+            self.scattered.resize(n, Rec::default());
+        }
+        self.scattered.truncate(n);
+        for (r, &b) in self.recs[..n].iter().zip(&self.buckets) {
             self.scattered[fill[b as usize]] = *r;
             fill[b as usize] += 1;
         }

@@ -358,6 +358,43 @@ enum WorkerMsg {
     NotUtf8 { line: u64 },
 }
 
+/// The cells of one record, as [`Worker::row`] reads them.
+trait Cells {
+    fn cell(&self, k: usize) -> &str;
+}
+
+impl Cells for [&str] {
+    #[inline]
+    fn cell(&self, k: usize) -> &str {
+        self[k]
+    }
+}
+
+/// A plain record (no quote, nothing to trim, exactly as many cells as the header): its
+/// cells are the text between `start`, the delimiters and `end`, cut only when asked for.
+struct Split<'a> {
+    /// The chunk, UTF-8 (checked by the scanner up to `end`).
+    data: &'a [u8],
+    start: usize,
+    end: usize,
+    delims: &'a [usize],
+}
+
+impl Cells for Split<'_> {
+    #[inline]
+    fn cell(&self, k: usize) -> &str {
+        let from = if k == 0 {
+            self.start
+        } else {
+            self.delims[k - 1] + 1
+        };
+        let to = self.delims.get(k).copied().unwrap_or(self.end);
+        // SAFETY: `data` is UTF-8 up to `end` (the scanner checked it before giving the
+        // positions), and every cut is at an ASCII byte (a delimiter or the newline).
+        unsafe { std::str::from_utf8_unchecked(&self.data[from..to]) }
+    }
+}
+
 /// Per-worker state: counts, flags, outlet dictionary and partition buffers.
 struct Worker {
     counts: RowCounts,
@@ -451,16 +488,18 @@ impl Worker {
     }
 
     /// Classifies one record of trimmed cells; spills it when eligible.
-    fn row(&mut self, rules: &Rules, line: u64, offset: u64, cells: &[&str]) {
+    #[inline]
+    fn row<C: Cells + ?Sized>(&mut self, rules: &Rules, line: u64, offset: u64, cells: &C) {
         self.counts.rows += 1;
         let c = &rules.cols;
-        if cells[c.id].is_empty() {
+        let id = cells.cell(c.id);
+        if id.is_empty() {
             self.counts.flagged_no_id += 1;
             self.flag(line, c.id, "empty record id", "");
             return;
         }
-        self.ids.see(cells[c.id].as_bytes());
-        let outlet = cells[c.outlet];
+        self.ids.see(id.as_bytes());
+        let outlet = cells.cell(c.outlet);
         if outlet.is_empty() {
             self.counts.flagged_no_outlet += 1;
             self.flag(line, c.outlet, "empty outlet id", "");
@@ -485,9 +524,14 @@ impl Worker {
             self.flag(line, c.outlet, "outlet id not in the outlet list", outlet);
             return;
         }
-        let Some(date) = self.dates.parse(cells[c.date]) else {
+        let Some(date) = self.dates.parse(cells.cell(c.date)) else {
             self.counts.flagged_bad_date += 1;
-            self.flag(line, c.date, "service date not readable", cells[c.date]);
+            self.flag(
+                line,
+                c.date,
+                "service date not readable",
+                cells.cell(c.date),
+            );
             return;
         };
         if rules.since.is_some_and(|s| date < s) || rules.until.is_some_and(|u| date > u) {
@@ -495,7 +539,7 @@ impl Worker {
             return;
         }
         if let (Some(types), Some(t)) = (&rules.types, c.service_type)
-            && !types.contains(cells[t])
+            && !types.contains(cells.cell(t))
         {
             self.counts.type_not_included += 1;
             return;
@@ -503,11 +547,11 @@ impl Worker {
         let mut plain = None;
         let phone = match c.phone {
             // The usual case, an 11-digit mobile number written plainly, needs no copy.
-            Some(p) if let Some(n) = plain_mobile_nibbles(cells[p].as_bytes()) => {
+            Some(p) if let Some(n) = plain_mobile_nibbles(cells.cell(p).as_bytes()) => {
                 plain = Some(n);
                 None
             }
-            Some(p) => match phone_digits_buf(cells[p]) {
+            Some(p) => match phone_digits_buf(cells.cell(p)) {
                 Some(d) => Some(d),
                 None => {
                     self.counts.flagged_no_phone += 1;
@@ -519,7 +563,7 @@ impl Worker {
         };
         let key: &[u8] = match (&phone, Some(c.person) == c.phone) {
             (Some((buf, from, to)), true) => &buf[*from..*to],
-            _ => cells[c.person].as_bytes(),
+            _ => cells.cell(c.person).as_bytes(),
         };
         if key.is_empty() {
             self.counts.flagged_no_phone += 1;
@@ -619,7 +663,7 @@ impl OutletIndex {
         (id_hash(key) >> 32) as usize & (self.slots.len() - 1)
     }
 
-    #[inline]
+    #[inline(always)]
     fn get(&self, id: &str) -> Option<u32> {
         if id.len() > 15 {
             return self.long.get(id).copied();
@@ -1435,6 +1479,33 @@ fn parse_chunk(
             Some(i) if data[i] == b'"' => (None, true),
             e => (e, false),
         };
+        // No byte of the record can start or end white space: its cells need no trimming.
+        let dirty = sc.take_dirty();
+        // The usual record: one line of exactly `width` cells, comma-separated, with no
+        // quote and no byte that could need trimming (white space, control bytes such as
+        // CR or NUL). It is canonical as written and not blank, and the general path below
+        // would only cut its cells: they are cut where `row` reads them.
+        if let Some(end) = nl
+            && delimiter == b','
+            && delims.len() + 1 == rules.width
+            && end > start
+            && end - start < MAX_FIELD
+            && !dirty
+        {
+            if let Some(c) = canon.as_mut() {
+                c.extend_from_slice(&data[start..=end]);
+            }
+            let split = Split {
+                data,
+                start,
+                end,
+                delims: &delims,
+            };
+            wk.row(rules, line, chunk.offset + start as u64, &split);
+            pos = end + 1;
+            line += 1;
+            continue;
+        }
         cells.clear();
         let mut from = start;
         if !has_quote {
@@ -1443,8 +1514,6 @@ fn parse_chunk(
                 from = i + 1;
             }
         }
-        // No byte of the record can start or end white space: its cells need no trimming.
-        let dirty = sc.take_dirty();
         let (rec_end, lines_used);
         if !has_quote {
             let line_end = nl.unwrap_or(data.len());
@@ -1584,7 +1653,7 @@ fn check_row(wk: &mut Worker, rules: &Rules, line: u64, offset: u64, cells: &mut
     if cells.len() != rules.width {
         wk.wrong_width(line, cells.len(), rules.width);
     } else {
-        wk.row(rules, line, offset, cells);
+        wk.row(rules, line, offset, cells.as_slice());
     }
 }
 
@@ -1766,7 +1835,7 @@ fn scan_table(
     let mut wk = Worker::new(0, dir.path(), &t.name(), &rules);
     for (i, r) in t.rows.iter().enumerate() {
         let cells: Vec<&str> = r.cells.iter().map(String::as_str).collect();
-        wk.row(&rules, r.line, i as u64, &cells);
+        wk.row(&rules, r.line, i as u64, cells.as_slice());
     }
     wk.counts.blank_lines += t.blank_rows + t.empty_lines;
     wk.finish()?;
