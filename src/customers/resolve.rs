@@ -337,13 +337,24 @@ where
         self.pending.clear();
         self.ids.clear();
         let scattered = std::mem::take(&mut self.scattered);
+        // People are drawn a few thousand at a time, while their ids and numbers are still
+        // in the core's cache; which people a heap keeps does not depend on the order.
         for b in 0..BUCKETS {
             self.group(
                 &scattered[starts[b]..starts[b + 1]],
                 starts[b] as u32,
                 wanted,
             );
+            if self.pending.len() >= 4096 || b + 1 == BUCKETS {
+                self.draw_pending(&scattered, cap, prn_gen);
+            }
         }
+        self.scattered = scattered;
+        Ok(())
+    }
+
+    /// Gives the pending people their numbers and offers them to their outlet's heap.
+    fn draw_pending(&mut self, scattered: &[Rec<K>], cap: &[u64], prn_gen: &PrnBatch) {
         self.prns.clear();
         prn_gen.prn_encoded(&self.ids, &mut self.prns);
         for ((&(at, seen, g), prn), id) in self.pending.iter().zip(&self.prns).zip(&self.ids) {
@@ -375,8 +386,8 @@ where
                 self.bar[g] = h.peek().map_or(u64::MAX, |top| top.prn.m);
             }
         }
-        self.scattered = scattered;
-        Ok(())
+        self.pending.clear();
+        self.ids.clear();
     }
 
     /// Groups the records of one bucket (starting at `base` in the partition) by person
