@@ -17,7 +17,8 @@ times, in one run and on the same file (in page cache):
            design-based estimates, standard errors and all outputs); the results are
            compared with DuckDB's, value by value
 
-Each command runs --runs times; the table reports the median wall time, the peak resident
+Each command runs --runs times, round-robin with the other tools of its task (run k of every
+tool before run k+1 of any, in an order that rotates each round); the table reports the median wall time, the peak resident
 memory of the process tree (from wait4), and ratios. It writes BENCHMARKS.md next to the
 README. Standard library only.
 """
@@ -110,17 +111,22 @@ def main():
     subprocess.call(["cat", resp], stdout=subprocess.DEVNULL)
     results = {}
     for task, cmds in tasks.items():
-        for name, cmd in cmds:
-            if name == "pandas" and a.skip_pandas:
-                continue
-            walls, mems = [], []
-            for _ in range(a.runs):
+        cmds = [(n, c) for n, c in cmds if not (n == "pandas" and a.skip_pandas)]
+        # Round-robin: run k of every tool before run k+1 of any, so that a machine whose
+        # speed drifts from minute to minute (shared cores) slows every tool alike; the order
+        # rotates each round, so no tool always follows the same one (pandas leaves gigabytes
+        # to free behind it).
+        walls = {n: [] for n, _ in cmds}
+        mems = {n: [] for n, _ in cmds}
+        for k in range(a.runs):
+            for name, cmd in cmds[k % len(cmds):] + cmds[:k % len(cmds)]:
                 w, m = run(cmd)
-                walls.append(w)
-                mems.append(m)
-            results[(task, name)] = (statistics.median(walls), max(mems))
-            print(f"{task:6} {name:14} {results[(task, name)][0]:7.2f} s {max(mems):8.0f} MB",
-                  file=sys.stderr)
+                walls[name].append(w)
+                mems[name].append(m)
+        for name, _ in cmds:
+            results[(task, name)] = (statistics.median(walls[name]), max(mems[name]))
+            print(f"{task:6} {name:14} {results[(task, name)][0]:7.2f} s "
+                  f"{max(mems[name]):8.0f} MB", file=sys.stderr)
     agree = ""
     if ("agg", "DuckDB") in results:
         agree = compare_agg(out("s3"), out("d3.csv"))
@@ -133,7 +139,9 @@ def main():
         f"Made by `python3 bench/run.py --runs {a.runs}` on {time.strftime('%Y-%m-%d')}, "
         f"{os.cpu_count()} cores, on the synthetic service records of `../shared/bench/gen_data.py` "
         f"({size / 1e6:.0f} MB, 10,000,000 rows, in page cache). Median wall time of {a.runs} runs, "
-        "peak resident memory of the process tree, all measured in one run. "
+        "peak resident memory of the process tree, all measured in one run; the tools of a task "
+        "take turns run by run (in a rotating order), so drifts in the machine's speed touch them "
+        "alike. "
         "The machine is shared: compare ratios, not absolute times.",
         "",
         "| task | tool | wall s | peak MB | × cat | svcaudit speed-up |",

@@ -17,7 +17,7 @@ use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 use std::io::Read;
 
-use super::scan::{PARTS, Spill, id_hash, nibbles_to_id};
+use super::scan::{PARTS, RECORD_COMPACT, Spill, decode_compact, id_hash, nibbles_to_id};
 use crate::error::{Error, Result};
 use crate::prn::{Prn, PrnBatch};
 
@@ -100,6 +100,8 @@ where
     fn id(self) -> u128;
     /// The key as read from the little-endian file.
     fn le_to_native(self) -> Self;
+    /// The key of phone digits given as nibbles (compact records).
+    fn from_nibbles(nibbles: u64) -> Self;
 }
 
 impl Key for u64 {
@@ -115,6 +117,10 @@ impl Key for u64 {
     fn le_to_native(self) -> Self {
         u64::from_le(self)
     }
+    #[inline]
+    fn from_nibbles(nibbles: u64) -> Self {
+        nibbles
+    }
 }
 
 impl Key for u128 {
@@ -129,6 +135,10 @@ impl Key for u128 {
     #[inline]
     fn le_to_native(self) -> Self {
         u128::from_le(self)
+    }
+    #[inline]
+    fn from_nibbles(nibbles: u64) -> Self {
+        nibbles_to_id(nibbles)
     }
 }
 
@@ -201,6 +211,31 @@ where
     Ok(out)
 }
 
+/// Opens a spill file; `None` when the worker wrote none for this partition.
+fn open_spill(path: &std::path::Path) -> Result<Option<std::fs::File>> {
+    match std::fs::File::open(path) {
+        Ok(f) => Ok(Some(f)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::io(path, "read a temporary file", &e)),
+    }
+}
+
+fn damaged(path: &std::path::Path) -> Error {
+    Error::data(format!("{}: a temporary file is damaged", path.display()))
+}
+
+/// How many records of `size` bytes the spill file holds (an error when it is cut short).
+fn whole_records(f: &std::fs::File, path: &std::path::Path, size: usize) -> Result<usize> {
+    let len = f
+        .metadata()
+        .map_err(|e| Error::io(path, "read a temporary file", &e))?
+        .len() as usize;
+    if !len.is_multiple_of(size) {
+        return Err(damaged(path));
+    }
+    Ok(len / size)
+}
+
 /// Buckets per partition in pass 2.
 const BUCKETS: usize = 256;
 
@@ -223,6 +258,8 @@ struct State<K> {
     /// Per outlet: the largest number in its heap once the heap is full, else `u64::MAX`.
     bar: Vec<u64>,
     recs: Vec<Rec<K>>,
+    /// A compact spill file's words, before decoding.
+    compact: Vec<[u64; 2]>,
     scattered: Vec<Rec<K>>,
     buckets: Vec<u8>,
     table: Vec<u32>,
@@ -250,6 +287,7 @@ where
             heaps: (0..n).map(|_| BinaryHeap::new()).collect(),
             bar: vec![u64::MAX; n],
             recs: Vec::new(),
+            compact: Vec::new(),
             scattered: Vec::new(),
             buckets: Vec::new(),
             table: Vec::new(),
@@ -276,24 +314,45 @@ where
         self.buckets.clear();
         let mut starts = [0usize; BUCKETS + 1];
         for w in 0..spill.workers {
-            let path = spill.path(w, p);
-            let mut f = match std::fs::File::open(&path) {
-                Ok(f) => f,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(e) => return Err(Error::io(&path, "read a temporary file", &e)),
-            };
-            let damaged =
-                || Error::data(format!("{}: a temporary file is damaged", path.display()));
-            let len = f
-                .metadata()
-                .map_err(|e| Error::io(&path, "read a temporary file", &e))?
-                .len() as usize;
-            let size = std::mem::size_of::<Rec<K>>();
-            if !len.is_multiple_of(size) {
-                return Err(damaged());
+            let remap = &spill.remap[w];
+            // Compact records (11-digit phones) are decoded into the records; the others
+            // are read straight into them.
+            if spill.narrow
+                && let Some(mut f) = open_spill(&spill.compact_path(w, p))?
+            {
+                let path = spill.compact_path(w, p);
+                let n = whole_records(&f, &path, RECORD_COMPACT)?;
+                self.compact.resize(n, [0; 2]);
+                f.read_exact(bytemuck::cast_slice_mut(&mut self.compact[..]))
+                    .map_err(|e| Error::io(&path, "read a temporary file", &e))?;
+                drop(f);
+                let _ = std::fs::remove_file(&path);
+                let (from, to) = (used, used + n);
+                if self.recs.len() < to {
+                    self.recs.resize(to, Rec::default());
+                }
+                for (r, &[w0, w1]) in self.recs[from..to].iter_mut().zip(&self.compact) {
+                    let (nibbles, outlet, date, offset) =
+                        decode_compact(u64::from_le(w0), u64::from_le(w1));
+                    *r = Rec {
+                        key: K::from_nibbles(nibbles),
+                        offset,
+                        date,
+                        outlet: *remap.get(outlet as usize).ok_or_else(|| damaged(&path))?,
+                    };
+                    let b = (r.key.mix() >> 50) as u8;
+                    self.buckets.push(b);
+                    starts[b as usize + 1] += 1;
+                }
+                used = to;
             }
+            let path = spill.path(w, p);
+            let Some(mut f) = open_spill(&path)? else {
+                continue;
+            };
+            let n = whole_records(&f, &path, std::mem::size_of::<Rec<K>>())?;
             // The file's bytes straight into the records: one copy, no decoding.
-            let (from, to) = (used, used + len / size);
+            let (from, to) = (used, used + n);
             if self.recs.len() < to {
                 self.recs.resize(to, Rec::default());
             }
@@ -305,14 +364,13 @@ where
             let _ = std::fs::remove_file(&path);
             // Global outlets, native byte order, and the bucket of each record (bits 50..58
             // of the key's mix; bits 58..64 chose this partition).
-            let remap = &spill.remap[w];
             for r in &mut self.recs[from..to] {
                 r.key = r.key.le_to_native();
                 r.offset = u64::from_le(r.offset);
                 r.date = i32::from_le(r.date);
                 r.outlet = *remap
                     .get(u32::from_le(r.outlet) as usize)
-                    .ok_or_else(damaged)?;
+                    .ok_or_else(|| damaged(&path))?;
                 let b = (r.key.mix() >> 50) as u8;
                 self.buckets.push(b);
                 starts[b as usize + 1] += 1;

@@ -729,3 +729,45 @@ fn plain_and_quoted_spellings_of_the_same_records_draw_the_same() {
     );
     assert_eq!(plain, small);
 }
+
+#[test]
+fn compact_and_narrow_spill_records_of_one_person_meet() {
+    // 11-digit phones spill in 16 bytes, other keys and far dates in 24: one person with
+    // rows of both kinds is still one person, at the outlet of the latest service.
+    let dir = tempfile::tempdir().unwrap();
+    let rows: Vec<String> = [
+        "R1,O1,甲,13912345678,0300-01-01,维修,x",
+        "R2,O2,甲,13912345678,2025-03-01,维修,x",
+        "R3,O1,乙,13800000001,9000-05-05,维修,x",
+        "R4,O3,丙,0755-12345678,2025-01-01,维修,x",
+        "R5,O3,丁,13800000002,2025-02-02,维修,x",
+        "R6,O2,丁,138 0000 0002,2024-02-02,维修,x",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    write(&dir.path().join("r.csv"), &rows);
+    for (out, env) in [("a", vec![]), ("b", vec![("SVCAUDIT_BLOCK", "64")])] {
+        let text = String::from_utf8(draw(dir.path(), "r.csv", out, &[], &env)).unwrap();
+        let mut units: Vec<(String, String)> = text
+            .lines()
+            .skip(1)
+            .map(|l| {
+                let c: Vec<&str> = l.split(',').collect();
+                (c[0].to_string(), c[2].to_string())
+            })
+            .collect();
+        units.sort();
+        let want = [("R2", "O2"), ("R3", "O1"), ("R4", "O3"), ("R5", "O3")];
+        let want: Vec<(String, String)> = want
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
+        assert_eq!(units, want, "{text}");
+        let m = std::fs::read_to_string(dir.path().join(out).join("manifest.json")).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&m).unwrap();
+        assert_eq!(v["persons"]["persons"], 4, "{m}");
+        assert_eq!(v["persons"]["merged_rows"], 2, "{m}");
+        assert_eq!(v["persons"]["multi_outlet"], 2, "{m}");
+    }
+}
