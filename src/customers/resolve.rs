@@ -2,16 +2,18 @@
 //! smallest lottery numbers.
 //!
 //! Each hash partition holds every record of its people, so partitions are resolved one at
-//! a time (two threads take alternate partitions). A partition is scattered into 256 buckets
-//! by the next bits of the person hash (a counting sort), and each bucket, a few hundred
-//! records that fit in the L1 cache, is grouped by person with a small open-addressing hash
-//! table. For each person the record of their most recent service in the window wins (ties:
-//! the smaller outlet id, then the earlier record in the file); that outlet owns the person
-//! and the record represents them. The result depends only on the set of records, never on
-//! their order in the file or in the spill.
+//! a time (each thread takes the next partition when it is done with one). A partition's
+//! spill files are read straight into records, which are scattered into 256 buckets by the
+//! next bits of the person hash (a counting sort); each bucket, a few hundred records that
+//! fit in the L1 cache, is grouped by person with a small open-addressing hash table. For
+//! each person the record of their most recent service in the window wins (ties: the
+//! smaller outlet id, then the earlier record in the file); that outlet owns the person and
+//! the record represents them. The result depends only on the set of records, never on
+//! their order in the file or in the spill, nor on which thread resolved which partition.
 //! People of wanted outlets get their lottery number (prn-v1, domain `customer`, the person
-//! key as id) and enter that outlet's bounded heap, which keeps the `cap` smallest by
-//! (number, encoded id). Memory: one partition per thread plus the heaps.
+//! key as id), a few thousand at a time while they are in cache, and enter that outlet's
+//! bounded heap, which keeps the `cap` smallest by (number, encoded id). Memory: one
+//! partition per thread plus the heaps.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -169,12 +171,20 @@ where
     Rec<K>: bytemuck::Pod,
 {
     let threads = super::threads();
+    // Threads take the next partition as they finish one, so they end together; the result
+    // does not depend on who resolved which.
+    let next = std::sync::atomic::AtomicUsize::new(0);
     let parts: Vec<Result<Resolved>> = std::thread::scope(|s| {
         let hs: Vec<_> = (0..threads)
-            .map(|t| {
+            .map(|_| {
+                let next = &next;
                 s.spawn(move || {
                     let mut st = State::<K>::new(n_outlets);
-                    for p in (t..PARTS).step_by(threads) {
+                    loop {
+                        let p = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        if p >= PARTS {
+                            break;
+                        }
                         st.partition(spill, p, wanted, cap, prn_gen)?;
                     }
                     Ok(st.into_resolved())

@@ -1053,7 +1053,9 @@ fn stream_csv(
             handles.push(s.spawn(move || {
                 let mut wk = Worker::new(w, &dir, &name, &rules);
                 work(&mut wk, &rules, delimiter, &rx, &tx, pool, ids_unordered);
-                wk
+                // Each worker writes out its own buffers, beside the others.
+                let finished = wk.finish();
+                (wk, finished)
             }));
         }
         drop(res_tx);
@@ -1107,7 +1109,7 @@ fn stream_csv(
         let raw = reader
             .join()
             .map_err(|_| Error::data("the reader thread failed"))??;
-        let mut ws: Vec<Worker> = handles
+        let joined: Vec<(Worker, Result<()>)> = handles
             .into_iter()
             .map(|h| h.join().map_err(|_| Error::data("a worker thread failed")))
             .collect::<Result<_>>()?;
@@ -1117,8 +1119,10 @@ fn stream_csv(
             return Ok(None);
         }
         let mut problems = Problems::new();
-        for w in &mut ws {
-            w.finish()?;
+        let mut ws = Vec::with_capacity(joined.len());
+        for (w, finished) in joined {
+            finished?;
+            ws.push(w);
         }
         // NUL bytes, unclosed quotes and huge cells stop the draw first.
         let mut hostile: Vec<(u64, String)> = ws
