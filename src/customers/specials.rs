@@ -124,11 +124,7 @@ impl<'a> Specials<'a> {
             if self.ender != 0 {
                 let e = self.ender & self.ender.wrapping_neg();
                 let below = e - 1;
-                let mut d = self.mask & below;
-                while d != 0 {
-                    out.push(base + d.trailing_zeros() as usize);
-                    d &= d - 1;
-                }
+                push_bits(self.mask & below, base, out);
                 self.seen_dirty |= self.dirty & below != 0;
                 self.dirty &= !below;
                 self.mask &= !(below | e);
@@ -136,21 +132,29 @@ impl<'a> Specials<'a> {
                 debug_assert!(base + (e.trailing_zeros() as usize) < self.data.len());
                 return Some(base + e.trailing_zeros() as usize);
             }
-            let mut d = self.mask;
-            while d != 0 {
-                out.push(base + d.trailing_zeros() as usize);
-                d &= d - 1;
-            }
+            push_bits(self.mask, base, out);
             self.mask = 0;
-            self.seen_dirty |= self.dirty != 0;
-            self.window += 1;
-            match self.load(self.window) {
-                Some([m, d, e]) => (self.mask, self.dirty, self.ender) = (m, d, e),
-                None => {
-                    self.window = self.data.len().div_ceil(64);
-                    self.dirty = 0;
-                    return None;
-                }
+            if !self.advance() {
+                return None;
+            }
+        }
+    }
+
+    /// Moves to the next window (noting the dirty bytes left in this one); false at the end
+    /// of the data.
+    #[inline]
+    fn advance(&mut self) -> bool {
+        self.seen_dirty |= self.dirty != 0;
+        self.window += 1;
+        match self.load(self.window) {
+            Some([m, d, e]) => {
+                (self.mask, self.dirty, self.ender) = (m, d, e);
+                true
+            }
+            None => {
+                self.window = self.data.len().div_ceil(64);
+                self.dirty = 0;
+                false
             }
         }
     }
@@ -159,15 +163,8 @@ impl<'a> Specials<'a> {
     #[inline]
     pub fn next_pos(&mut self) -> Option<usize> {
         while self.mask == 0 {
-            self.seen_dirty |= self.dirty != 0;
-            self.window += 1;
-            match self.load(self.window) {
-                Some([m, d, e]) => (self.mask, self.dirty, self.ender) = (m, d, e),
-                None => {
-                    self.window = self.data.len().div_ceil(64);
-                    self.dirty = 0;
-                    return None;
-                }
+            if !self.advance() {
+                return None;
             }
         }
         let i = self.mask.trailing_zeros() as usize;
@@ -181,6 +178,15 @@ impl<'a> Specials<'a> {
         }
         debug_assert!(self.window * 64 + i < self.data.len());
         Some(self.window * 64 + i)
+    }
+}
+
+/// Appends `base` plus the index of every set bit of `bits` to `out`, lowest first.
+#[inline]
+fn push_bits(mut bits: u64, base: usize, out: &mut Vec<usize>) {
+    while bits != 0 {
+        out.push(base + bits.trailing_zeros() as usize);
+        bits &= bits - 1;
     }
 }
 
