@@ -448,7 +448,7 @@ impl DateMemo {
     }
 
     /// [`parse_date`] of `cell`, remembered.
-    #[inline]
+    #[inline(always)]
     fn parse(&mut self, cell: &str) -> Option<i32> {
         let b = cell.as_bytes();
         if b.is_empty() || b.len() > 15 {
@@ -627,7 +627,7 @@ fn is_plain_mobile(b: &[u8]) -> bool {
 /// For an 11-digit mobile number starting with 1 and nothing else (whose digits are
 /// itself), its digits as nibbles, as [`digits_to_nibbles`] gives them; else `None`. From
 /// two word loads, without the 128-bit packing.
-#[inline]
+#[inline(always)]
 fn plain_mobile_nibbles(b: &[u8]) -> Option<u64> {
     if b.len() != 11 || b[0] != b'1' {
         return None;
