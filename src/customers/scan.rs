@@ -429,7 +429,7 @@ struct Worker {
 }
 
 /// Remembers parsed service dates: a file has a few hundred distinct dates in millions of
-/// rows, so most rows find theirs in this two-way table of date cells of up to 15
+/// rows, so most rows find theirs in this direct-mapped table of date cells of up to 15
 /// bytes (packed exactly, as [`pack_id`] does) instead of parsing them.
 struct DateMemo {
     /// (packed cell, parsed date); a packed cell of 0 (the empty cell) marks a free slot.
@@ -455,20 +455,12 @@ impl DateMemo {
             return parse_date(cell, self.excel_serial);
         }
         let key = pack_id(b);
-        // Two slots a cell (a pair): a few hundred dates in 2048 pairs rarely push each
-        // other out, as they would in one slot each.
-        let slot = (id_hash(key) >> 52) as usize & (Self::SIZE - 2);
+        let slot = (id_hash(key) >> 52) as usize & (Self::SIZE - 1);
         let (k, v) = self.slots[slot];
         if k == key {
             return v;
         }
-        let (k2, v2) = self.slots[slot + 1];
-        if k2 == key {
-            return v2;
-        }
         let v = parse_date(cell, self.excel_serial);
-        // The newest goes first; the one it replaces moves to the second slot.
-        self.slots[slot + 1] = self.slots[slot];
         self.slots[slot] = (key, v);
         v
     }
