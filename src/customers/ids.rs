@@ -117,15 +117,24 @@ impl IdWatch {
     /// Notes the (trimmed, non-empty) id of the next record of the chunk.
     #[inline(always)]
     pub fn see(&mut self, id: &[u8]) {
-        let c = &mut self.chunk;
         let key = short_key(id);
-        if c.first.is_none() {
-            c.first = Some(id.to_vec());
-        } else if let (Some((a, la)), Some((b, lb))) = (self.prev, key) {
-            // Ids of up to 15 bytes, the usual case: two integer comparisons.
+        // The usual case, a short id after a short id: two integer comparisons. (A
+        // previous id implies the chunk's first is set, and `last` need not change.)
+        if let (Some((a, la)), Some((b, lb))) = (self.prev, key) {
+            let c = &mut self.chunk;
+            debug_assert!(c.first.is_some());
             let bytes = (b, lb) > (a, la);
             c.rising_bytes &= bytes;
             c.rising_short &= lb > la || (lb == la && bytes);
+            self.prev = key;
+            if c.covered {
+                self.put(fingerprint(id));
+            }
+            return;
+        }
+        let c = &mut self.chunk;
+        if c.first.is_none() {
+            c.first = Some(id.to_vec());
         } else {
             if let Some((v, n)) = self.prev {
                 c.last.clear();
@@ -578,5 +587,50 @@ B,4
                 .contains("r.csv:3:1: column id: record id `B` occurs 2 times, on lines 3, 5"),
             "{e}"
         );
+    }
+
+    proptest::proptest! {
+        /// The watch's order flags, first and last id are those of the sequence, for short
+        /// ids (compared as integers) and long ones (compared as bytes) mixed.
+        #[test]
+        fn the_watch_sees_the_order_of_the_ids(
+            ids in proptest::collection::vec("[0-9AB]{1,3}|[0-9AB]{14,17}", 1..40),
+            mode in 0..5u8,
+            at in proptest::prelude::any::<proptest::sample::Index>(),
+        ) {
+            // Mostly rising sequences (in either order), sometimes with one id repeated or
+            // two swapped, so that each flag is seen both ways.
+            let mut ids = ids;
+            match mode {
+                0 => {}
+                1 => ids.sort(),
+                2 => ids.sort_by(|a, b| (a.len(), a).cmp(&(b.len(), b))),
+                3 => {
+                    ids.sort();
+                    let i = at.index(ids.len());
+                    ids.insert(i, ids[i].clone());
+                }
+                _ => {
+                    ids.sort_by(|a, b| (a.len(), a).cmp(&(b.len(), b)));
+                    let i = at.index(ids.len());
+                    if i + 1 < ids.len() {
+                        ids.swap(i, i + 1);
+                    }
+                }
+            }
+            let dir = tempfile::tempdir().unwrap();
+            let mut w = IdWatch::new(dir.path(), "t".to_string());
+            w.begin(0, 0, 1, false);
+            for id in &ids {
+                w.see(id.as_bytes());
+            }
+            let got = w.end();
+            let pairs: Vec<(bool, bool)> =
+                ids.windows(2).map(|p| after(p[0].as_bytes(), p[1].as_bytes())).collect();
+            proptest::prop_assert_eq!(got.rising_bytes, pairs.iter().all(|p| p.0));
+            proptest::prop_assert_eq!(got.rising_short, pairs.iter().all(|p| p.1));
+            proptest::prop_assert_eq!(got.first.as_deref(), Some(ids[0].as_bytes()));
+            proptest::prop_assert_eq!(&got.last[..], ids[ids.len() - 1].as_bytes());
+        }
     }
 }
