@@ -18,6 +18,7 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 use std::io::Read;
+use std::path::Path;
 
 use super::scan::{PARTS, RECORD_COMPACT, Spill, decode_compact, id_hash, nibbles_to_id};
 use crate::error::{Error, Result};
@@ -81,6 +82,8 @@ struct Rec<K> {
 // The layouts have no padding, so every byte of a record is a field's.
 const _: () = assert!(std::mem::size_of::<Rec<u64>>() == super::scan::RECORD_NARROW);
 const _: () = assert!(std::mem::size_of::<Rec<u128>>() == super::scan::RECORD_WIDE);
+// A compact record is read as two words.
+const _: () = assert!(std::mem::size_of::<[u64; 2]>() == RECORD_COMPACT);
 // SAFETY: `repr(C)`, integer fields only (every bit pattern is a value), no padding (sizes
 // asserted above), `Copy` and `'static`.
 unsafe impl bytemuck::Zeroable for Rec<u64> {}
@@ -221,29 +224,57 @@ where
     Ok(out)
 }
 
-/// Opens a spill file; `None` when the worker wrote none for this partition.
-fn open_spill(path: &std::path::Path) -> Result<Option<std::fs::File>> {
-    match std::fs::File::open(path) {
-        Ok(f) => Ok(Some(f)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(Error::io(path, "read a temporary file", &e)),
-    }
-}
-
-fn damaged(path: &std::path::Path) -> Error {
-    Error::data(format!("{}: a temporary file is damaged", path.display()))
-}
-
-/// How many records of `size` bytes the spill file holds (an error when it is cut short).
-fn whole_records(f: &std::fs::File, path: &std::path::Path, size: usize) -> Result<usize> {
-    let len = f
-        .metadata()
-        .map_err(|e| Error::io(path, "read a temporary file", &e))?
-        .len() as usize;
+/// Reads the spill file at `path` into `buf[from..]` (grown as needed) and returns how many
+/// records it held; `None` when the worker wrote none for this partition. The file is then
+/// removed: it is read once, and freeing its pages now, in this thread, is cheaper than at
+/// the end.
+fn read_spill<T: bytemuck::Pod + Default>(
+    path: &Path,
+    buf: &mut Vec<T>,
+    from: usize,
+) -> Result<Option<usize>> {
+    let io = |e: std::io::Error| Error::io(path, "read a temporary file", &e);
+    let mut f = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io(e)),
+    };
+    let len = f.metadata().map_err(io)?.len() as usize;
+    let size = std::mem::size_of::<T>();
     if !len.is_multiple_of(size) {
         return Err(damaged(path));
     }
-    Ok(len / size)
+    let n = len / size;
+    room(buf, from + n);
+    f.read_exact(bytemuck::cast_slice_mut(&mut buf[from..from + n]))
+        .map_err(io)?;
+    drop(f);
+    let _ = std::fs::remove_file(path);
+    Ok(Some(n))
+}
+
+/// Makes `v` at least `len` long; what is already there is kept (and overwritten by the
+/// caller), so reused buffers are not zeroed again.
+fn room<T: Clone + Default>(v: &mut Vec<T>, len: usize) {
+    if v.len() < len {
+        v.resize(len, T::default());
+    }
+}
+
+/// Notes the bucket of a record of the partition: bits 50..58 of its key's mix (bits 58..64
+/// chose the partition).
+#[inline]
+fn book<K: Key>(buckets: &mut Vec<u8>, starts: &mut [usize; BUCKETS + 1], key: K)
+where
+    Rec<K>: bytemuck::Pod,
+{
+    let b = (key.mix() >> 50) as u8;
+    buckets.push(b);
+    starts[b as usize + 1] += 1;
+}
+
+fn damaged(path: &Path) -> Error {
+    Error::data(format!("{}: a temporary file is damaged", path.display()))
 }
 
 /// Buckets per partition in pass 2.
@@ -325,66 +356,47 @@ where
         let mut starts = [0usize; BUCKETS + 1];
         for w in 0..spill.workers {
             let remap = &spill.remap[w];
-            // Compact records (11-digit phones) are decoded into the records; the others
-            // are read straight into them.
+            let global = |local: u32, path: &Path| {
+                remap
+                    .get(local as usize)
+                    .copied()
+                    .ok_or_else(|| damaged(path))
+            };
+            // Compact records (11-digit phones) are decoded into the records.
+            let path = spill.compact_path(w, p);
             if spill.narrow
-                && let Some(mut f) = open_spill(&spill.compact_path(w, p))?
+                && let Some(n) = read_spill(&path, &mut self.compact, 0)?
             {
-                let path = spill.compact_path(w, p);
-                let n = whole_records(&f, &path, RECORD_COMPACT)?;
-                self.compact.resize(n, [0; 2]);
-                f.read_exact(bytemuck::cast_slice_mut(&mut self.compact[..]))
-                    .map_err(|e| Error::io(&path, "read a temporary file", &e))?;
-                drop(f);
-                let _ = std::fs::remove_file(&path);
                 let (from, to) = (used, used + n);
-                if self.recs.len() < to {
-                    self.recs.resize(to, Rec::default());
-                }
-                for (r, &[w0, w1]) in self.recs[from..to].iter_mut().zip(&self.compact) {
+                room(&mut self.recs, to);
+                for (r, &[w0, w1]) in self.recs[from..to].iter_mut().zip(&self.compact[..n]) {
                     let (nibbles, outlet, date, offset) =
                         decode_compact(u64::from_le(w0), u64::from_le(w1));
                     *r = Rec {
                         key: K::from_nibbles(nibbles),
                         offset,
                         date,
-                        outlet: *remap.get(outlet as usize).ok_or_else(|| damaged(&path))?,
+                        outlet: global(outlet, &path)?,
                     };
-                    let b = (r.key.mix() >> 50) as u8;
-                    self.buckets.push(b);
-                    starts[b as usize + 1] += 1;
+                    book(&mut self.buckets, &mut starts, r.key);
                 }
                 used = to;
             }
+            // The others are read straight into the records: one copy, no decoding; then
+            // global outlets and native byte order.
             let path = spill.path(w, p);
-            let Some(mut f) = open_spill(&path)? else {
+            let Some(n) = read_spill(&path, &mut self.recs, used)? else {
                 continue;
             };
-            let n = whole_records(&f, &path, std::mem::size_of::<Rec<K>>())?;
-            // The file's bytes straight into the records: one copy, no decoding.
             let (from, to) = (used, used + n);
-            if self.recs.len() < to {
-                self.recs.resize(to, Rec::default());
-            }
-            f.read_exact(bytemuck::cast_slice_mut(&mut self.recs[from..to]))
-                .map_err(|e| Error::io(&path, "read a temporary file", &e))?;
-            used = to;
-            drop(f);
-            // Read once: freeing its pages now, in this thread, is cheaper than at the end.
-            let _ = std::fs::remove_file(&path);
-            // Global outlets, native byte order, and the bucket of each record (bits 50..58
-            // of the key's mix; bits 58..64 chose this partition).
             for r in &mut self.recs[from..to] {
                 r.key = r.key.le_to_native();
                 r.offset = u64::from_le(r.offset);
                 r.date = i32::from_le(r.date);
-                r.outlet = *remap
-                    .get(u32::from_le(r.outlet) as usize)
-                    .ok_or_else(|| damaged(&path))?;
-                let b = (r.key.mix() >> 50) as u8;
-                self.buckets.push(b);
-                starts[b as usize + 1] += 1;
+                r.outlet = global(u32::from_le(r.outlet), &path)?;
+                book(&mut self.buckets, &mut starts, r.key);
             }
+            used = to;
         }
         // Counting sort into the buckets.
         let n = used;
@@ -394,9 +406,7 @@ where
         let mut fill = starts;
         // Every slot of `scattered[..n]` is written below; only a longer partition than any
         // before needs new (zeroed) room.
-        if self.scattered.len() < n {
-            self.scattered.resize(n, Rec::default());
-        }
+        room(&mut self.scattered, n);
         self.scattered.truncate(n);
         for (r, &b) in self.recs[..n].iter().zip(&self.buckets) {
             self.scattered[fill[b as usize]] = *r;

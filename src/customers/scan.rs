@@ -1307,8 +1307,7 @@ fn read_chunks(
                 eof = true;
             }
         }
-        let before = out.hasher.clone();
-        let (cut, lines) = match hash_records(&mut out.hasher, &buf, eof) {
+        let (cut, lines, before) = match hash_records(&mut out.hasher, &buf, eof) {
             Some(c) => c,
             None => {
                 // One record longer than a block: read on, up to the limit.
@@ -1349,14 +1348,14 @@ struct ChunkSender {
 }
 
 /// Hashes the whole records at the start of `data` (all of it at the end of the file) into
-/// `h`; returns where they end and how many newlines they hold, or `None` (with `h`
-/// untouched) when no record ends in `data`. `data` starts outside quotes.
+/// `h`; returns where they end, how many newlines they hold and the hash state before them,
+/// or `None` (with `h` untouched) when no record ends in `data`. `data` starts outside quotes.
 ///
 /// One pass in cache-sized pieces: each piece is hashed and its quotes and newlines counted
 /// while it is in the core's cache. The cut is after the last newline when an even number
 /// of quotes precedes it (always, in files without quotes); otherwise, rarely, the records
 /// are found again by [`last_boundary`] and hashed from the state before.
-fn hash_records(h: &mut Sha256, data: &[u8], eof: bool) -> Option<(usize, u64)> {
+fn hash_records(h: &mut Sha256, data: &[u8], eof: bool) -> Option<(usize, u64, Sha256)> {
     const PIECE: usize = 64 << 10;
     let end = if eof {
         data.len()
@@ -1371,12 +1370,13 @@ fn hash_records(h: &mut Sha256, data: &[u8], eof: bool) -> Option<(usize, u64)> 
         lines += memchr::memchr_iter(b'\n', piece).count();
     }
     if eof || quotes % 2 == 0 {
-        return Some((end, lines as u64));
+        return Some((end, lines as u64, before));
     }
-    *h = before;
+    *h = before.clone();
     let cut = last_boundary(&data[..end])?;
     h.update(&data[..cut]);
-    Some((cut, memchr::memchr_iter(b'\n', &data[..cut]).count() as u64))
+    let lines = memchr::memchr_iter(b'\n', &data[..cut]).count() as u64;
+    Some((cut, lines, before))
 }
 
 impl ChunkSender {
@@ -1429,8 +1429,7 @@ fn map_chunks(
         }
         .map_err(|e| Error::io(path, "map the file into memory", &e))?;
         let skip = (start - base) as usize;
-        let before = out.hasher.clone();
-        let (cut, lines) = match hash_records(&mut out.hasher, &map[skip..], end == total) {
+        let (cut, lines, before) = match hash_records(&mut out.hasher, &map[skip..], end == total) {
             Some(c) => c,
             None => {
                 // One record longer than a block: map more, up to the limit.
@@ -2096,12 +2095,12 @@ mod tests {
             let start = h.clone();
             let got = hash_records(&mut h, &d, eof);
             let want = if eof { Some(d.len()) } else { last_boundary(&d) };
-            proptest::prop_assert_eq!(got.map(|g| g.0), want);
+            proptest::prop_assert_eq!(got.as_ref().map(|g| g.0), want);
             let mut w = start.clone();
             if let Some(cut) = want {
                 w.update(&d[..cut]);
                 let lines = d[..cut].iter().filter(|&&b| b == b'\n').count() as u64;
-                proptest::prop_assert_eq!(got.map(|g| g.1), Some(lines));
+                proptest::prop_assert_eq!(got.as_ref().map(|g| g.1), Some(lines));
             }
             proptest::prop_assert_eq!(h.finalize(), w.finalize());
         }

@@ -86,31 +86,18 @@ fn read_in_pieces(
 
     // The header: the first line that is not blank.
     let mut input = Input::new(path, name, String::new(), UTF_8.name().to_string());
-    let (mut at, mut newlines) = (0usize, 0u64);
+    let mut at = 0usize;
     let mut fields: Vec<&str> = Vec::new();
-    let sink = loop {
-        if at >= text.len() {
-            return None;
-        }
-        let (l, next) = line_in(text, at, true)?;
-        at = next;
-        newlines += 1;
-        if l.is_empty() {
-            continue;
-        }
-        split_into(l, delim, &mut fields);
-        if too_big(l, &fields) {
-            return None;
-        }
-        if blank(&fields) {
-            continue;
-        }
-        let mut header = table::clean_header(fields.iter().map(|f| f.to_string()).collect());
-        while header.last().is_some_and(|h| h.is_empty()) {
-            header.pop();
-        }
-        break imp.sink(name, file, &header, &mut input).ok()?;
-    };
+    let step = next_row(text, &mut at, true, delim, &mut fields)?;
+    let newlines = step.lines;
+    if !step.row {
+        return None;
+    }
+    let mut header = table::clean_header(fields.iter().map(|f| f.to_string()).collect());
+    while header.last().is_some_and(|h| h.is_empty()) {
+        header.pop();
+    }
+    let sink = imp.sink(name, file, &header, &mut input).ok()?;
     // `newlines` counts the header's line feed even when the file ends without one; the
     // pieces start after it, so it is the line before the first piece.
     let starts = cut(text, at, &sink, d, min_piece);
@@ -279,6 +266,52 @@ fn split_into<'a>(l: &'a str, d: u8, out: &mut Vec<&'a str>) {
     out.push(&l[from..]);
 }
 
+/// What [`next_row`] read: `lines` lines (the row's included), `blank` of them rows of
+/// empty cells; `row`: whether it stopped at a row (its cells are in `fields`) rather than
+/// at the end of the text.
+struct Step {
+    lines: u64,
+    blank: u64,
+    row: bool,
+}
+
+/// Reads the lines of `text` from `*at` up to the next one that has a non-blank cell,
+/// splitting it into `fields`; `None` when the general reader is needed (a stray carriage
+/// return, a record it refuses).
+#[inline]
+fn next_row<'a>(
+    text: &'a str,
+    at: &mut usize,
+    cr: bool,
+    delim: u8,
+    fields: &mut Vec<&'a str>,
+) -> Option<Step> {
+    let mut step = Step {
+        lines: 0,
+        blank: 0,
+        row: false,
+    };
+    while *at < text.len() {
+        let (l, next) = line_in(text, *at, cr)?;
+        *at = next;
+        step.lines += 1;
+        if l.is_empty() {
+            continue;
+        }
+        split_into(l, delim, fields);
+        if too_big(l, fields) {
+            return None;
+        }
+        if blank(fields) {
+            step.blank += 1;
+            continue;
+        }
+        step.row = true;
+        break;
+    }
+    Some(step)
+}
+
 /// A record the general reader refuses outright (too many columns, a cell over 1 MiB).
 fn too_big(l: &str, fields: &[&str]) -> bool {
     fields.len() > MAX_COLUMNS
@@ -351,20 +384,12 @@ fn read_piece(
     let (mut at, mut line) = (0usize, base);
     let (mut rows, mut blank_rows) = (0u64, 0u64);
     let cr = memchr::memchr(b'\r', piece.as_bytes()).is_some();
-    while at < piece.len() {
-        let (l, next) = line_in(piece, at, cr)?;
-        at = next;
-        line += 1;
-        if l.is_empty() {
-            continue;
-        }
-        split_into(l, delim, &mut fields);
-        if too_big(l, &fields) {
-            return None;
-        }
-        if blank(&fields) {
-            blank_rows += 1;
-            continue;
+    loop {
+        let step = next_row(piece, &mut at, cr, delim, &mut fields)?;
+        line += step.lines;
+        blank_rows += step.blank;
+        if !step.row {
+            break;
         }
         rows += 1;
         let n = fields.len();
