@@ -17,7 +17,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
-use std::io::Read;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
@@ -356,12 +356,13 @@ impl std::ops::Deref for Block {
 enum Canon {
     /// The chunk's bytes are already canonical.
     Same(Block),
-    /// The canonical bytes of the chunk's records.
-    Bytes(Vec<u8>),
+    /// The canonical bytes of the chunk's records, after the chunk's own bytes (still
+    /// needed for the digest of the bytes as they are).
+    Bytes(Block, Vec<u8>),
 }
 
 enum WorkerMsg {
-    Canon(usize, Canon, Sha256, Box<ChunkIds>),
+    Canon(usize, Canon, Box<ChunkIds>),
     NotUtf8 { line: u64 },
 }
 
@@ -1026,7 +1027,7 @@ fn stream_csv(
     let data_line = line + 1;
 
     let workers = super::threads();
-    let (chunk_tx, chunk_rx) = sync_channel::<(Chunk, Sha256)>(workers * 2);
+    let (chunk_tx, chunk_rx) = sync_channel::<Chunk>(workers * 2);
     let chunk_rx = Arc::new(Mutex::new(chunk_rx));
     let (res_tx, res_rx) = sync_channel::<WorkerMsg>(workers * 4);
 
@@ -1048,19 +1049,23 @@ fn stream_csv(
             let rules = Arc::clone(&rules);
             let dir = dir.path().to_path_buf();
             let name = name.clone();
-            let pool = &pool;
             let ids_unordered = &ids_unordered;
             handles.push(s.spawn(move || {
                 let mut wk = Worker::new(w, &dir, &name, &rules);
-                work(&mut wk, &rules, delimiter, &rx, &tx, pool, ids_unordered);
+                work(&mut wk, &rules, delimiter, &rx, &tx, ids_unordered);
                 // Each worker writes out its own buffers, beside the others.
                 let finished = wk.finish();
                 (wk, finished)
             }));
         }
         drop(res_tx);
-        // Canonical digest in chunk order: while everything so far is canonical, the raw
-        // hash state stands in for it.
+        // Both digests are taken here, in chunk order, as the workers hand the chunks back:
+        // the reader only cuts, so it always has the next chunks ready and the workers never
+        // wait for it; hashing, the one step that cannot be shared, overlaps their parsing.
+        let mut raw = Sha256::new();
+        raw.update(&head[..data_start as usize]);
+        // Canonical digest: while everything so far is canonical, the raw hash state stands
+        // in for it.
         let mut canon: Option<Sha256> = if header_same {
             None
         } else {
@@ -1068,7 +1073,7 @@ fn stream_csv(
             h.update(&canon_header);
             Some(h)
         };
-        let mut pending: HashMap<usize, (Canon, Sha256, Box<ChunkIds>)> = HashMap::new();
+        let mut pending: HashMap<usize, (Canon, Box<ChunkIds>)> = HashMap::new();
         let mut next = 0usize;
         let mut not_utf8: Option<u64> = None;
         let mut done_bytes = data_start;
@@ -1076,37 +1081,39 @@ fn stream_csv(
             match msg {
                 WorkerMsg::NotUtf8 { line } => {
                     not_utf8 = Some(not_utf8.map_or(line, |l: u64| l.min(line)));
+                    // The scan starts again from a transcoded copy: nothing more is hashed,
+                    // and no chunk is kept waiting for the one that failed.
+                    pending.clear();
                 }
-                WorkerMsg::Canon(i, c, before, seen) => {
-                    pending.insert(i, (c, before, seen));
-                    while let Some((c, before, seen)) = pending.remove(&next) {
+                WorkerMsg::Canon(..) if not_utf8.is_some() => {}
+                WorkerMsg::Canon(i, c, seen) => {
+                    pending.insert(i, (c, seen));
+                    while let Some((c, seen)) = pending.remove(&next) {
                         if !order.push(*seen) {
                             ids_unordered.store(true, Ordering::Relaxed);
                         }
-                        match (&mut canon, c) {
-                            (None, Canon::Same(d)) => {
-                                done_bytes += d.len() as u64;
-                                recycle(&pool, d);
+                        let d = match c {
+                            Canon::Same(d) => {
+                                if let Some(h) = &mut canon {
+                                    h.update(&d[..]);
+                                }
+                                d
                             }
-                            (None, Canon::Bytes(b)) => {
-                                let mut h = before;
-                                h.update(&b);
-                                canon = Some(h);
+                            Canon::Bytes(d, b) => {
+                                canon.get_or_insert_with(|| raw.clone()).update(&b);
+                                d
                             }
-                            (Some(h), Canon::Same(d)) => {
-                                done_bytes += d.len() as u64;
-                                h.update(&d[..]);
-                                recycle(&pool, d);
-                            }
-                            (Some(h), Canon::Bytes(b)) => h.update(&b),
-                        }
+                        };
+                        raw.update(&d[..]);
+                        done_bytes += d.len() as u64;
+                        recycle(&pool, d);
                         next += 1;
                         progress(done_bytes, total);
                     }
                 }
             }
         }
-        let raw = reader
+        reader
             .join()
             .map_err(|_| Error::data("the reader thread failed"))??;
         let joined: Vec<(Worker, Result<()>)> = handles
@@ -1248,20 +1255,18 @@ fn recycle(pool: &Mutex<Vec<Vec<u8>>>, block: Block) {
     }
 }
 
-/// The reader thread: blocks of whole records, each with the raw hash state before it.
+/// The reader thread: blocks of whole records after the header (which starts at
+/// `data_start`, on line `data_line`), in file order.
 fn read_chunks(
     path: &Path,
     data_start: u64,
     data_line: u64,
-    tx: SyncSender<(Chunk, Sha256)>,
+    tx: SyncSender<Chunk>,
     pool: &Mutex<Vec<Vec<u8>>>,
-) -> Result<Sha256> {
+) -> Result<()> {
     let mut f = File::open(path).map_err(|e| Error::io(path, "open the file", &e))?;
-    let mut hasher = Sha256::new();
-    let mut head = vec![0u8; data_start as usize];
-    f.read_exact(&mut head)
+    f.seek(SeekFrom::Start(data_start))
         .map_err(|e| Error::io(path, "read the file", &e))?;
-    hasher.update(&head);
     // Tests set small blocks to exercise the splitting; the sample cannot depend on it.
     let block = std::env::var("SVCAUDIT_BLOCK")
         .ok()
@@ -1274,7 +1279,6 @@ fn read_chunks(
     let total = meta.as_ref().map_or(0, |m| m.len());
     let mut out = ChunkSender {
         tx,
-        hasher,
         index: 0,
         offset: data_start,
         line: data_line,
@@ -1283,8 +1287,7 @@ fn read_chunks(
         && meta.is_some_and(|m| m.is_file())
         && total > data_start;
     if mapped {
-        map_chunks(path, &f, total, block, &mut out)?;
-        return Ok(out.hasher);
+        return map_chunks(path, &f, total, block, &mut out);
     }
     let mut carry: Vec<u8> = Vec::new();
     let mut eof = false;
@@ -1307,7 +1310,7 @@ fn read_chunks(
                 eof = true;
             }
         }
-        let (cut, lines, before) = match hash_records(&mut out.hasher, &buf, eof) {
+        let (cut, lines) = match cut_records(&buf, eof) {
             Some(c) => c,
             None => {
                 // One record longer than a block: read on, up to the limit.
@@ -1322,11 +1325,11 @@ fn read_chunks(
         if buf.is_empty() {
             continue;
         }
-        if !out.send(Block::Owned(buf), before, lines) {
+        if !out.send(Block::Owned(buf), lines) {
             break;
         }
     }
-    Ok(out.hasher)
+    Ok(())
 }
 
 fn record_too_long(path: &Path, line: u64) -> Error {
@@ -1337,52 +1340,46 @@ fn record_too_long(path: &Path, line: u64) -> Error {
     ))
 }
 
-/// Hands whole-record blocks to the workers in file order, each with the raw hash state
-/// before it, its first byte offset and its first line number.
+/// Hands whole-record blocks to the workers in file order, each with its index, its first
+/// byte offset and its first line number.
 struct ChunkSender {
-    tx: SyncSender<(Chunk, Sha256)>,
-    hasher: Sha256,
+    tx: SyncSender<Chunk>,
     index: usize,
     offset: u64,
     line: u64,
 }
 
-/// Hashes the whole records at the start of `data` (all of it at the end of the file) into
-/// `h`; returns where they end, how many newlines they hold and the hash state before them,
-/// or `None` (with `h` untouched) when no record ends in `data`. `data` starts outside quotes.
+/// Where the whole records at the start of `data` end (all of it at the end of the file)
+/// and how many newlines they hold, or `None` when no record ends in `data`. `data` starts
+/// outside quotes.
 ///
-/// One pass in cache-sized pieces: each piece is hashed and its quotes and newlines counted
-/// while it is in the core's cache. The cut is after the last newline when an even number
-/// of quotes precedes it (always, in files without quotes); otherwise, rarely, the records
-/// are found again by [`last_boundary`] and hashed from the state before.
-fn hash_records(h: &mut Sha256, data: &[u8], eof: bool) -> Option<(usize, u64, Sha256)> {
+/// The quotes and newlines are counted in cache-sized pieces. The cut is after the last
+/// newline when an even number of quotes precedes it (always, in files without quotes);
+/// otherwise, rarely, the records are found again by [`last_boundary`].
+fn cut_records(data: &[u8], eof: bool) -> Option<(usize, u64)> {
     const PIECE: usize = 64 << 10;
     let end = if eof {
         data.len()
     } else {
         memchr::memrchr(b'\n', data)? + 1
     };
-    let before = h.clone();
     let (mut quotes, mut lines) = (0usize, 0usize);
     for piece in data[..end].chunks(PIECE) {
-        h.update(piece);
         quotes += memchr::memchr_iter(b'"', piece).count();
         lines += memchr::memchr_iter(b'\n', piece).count();
     }
     if eof || quotes % 2 == 0 {
-        return Some((end, lines as u64, before));
+        return Some((end, lines as u64));
     }
-    *h = before.clone();
     let cut = last_boundary(&data[..end])?;
-    h.update(&data[..cut]);
     let lines = memchr::memchr_iter(b'\n', &data[..cut]).count() as u64;
-    Some((cut, lines, before))
+    Some((cut, lines))
 }
 
 impl ChunkSender {
-    /// Sends one block of whole records, hashed by [`hash_records`] (`before` is the hash
-    /// state before it, `lines` its newlines); false when the workers have gone.
-    fn send(&mut self, data: Block, before: Sha256, lines: u64) -> bool {
+    /// Sends one block of whole records, cut by [`cut_records`] (`lines` is its number of
+    /// newlines); false when the workers have gone.
+    fn send(&mut self, data: Block, lines: u64) -> bool {
         let len = data.len() as u64;
         let chunk = Chunk {
             index: self.index,
@@ -1390,7 +1387,7 @@ impl ChunkSender {
             line: self.line,
             data,
         };
-        if self.tx.send((chunk, before)).is_err() {
+        if self.tx.send(chunk).is_err() {
             return false;
         }
         self.index += 1;
@@ -1401,7 +1398,7 @@ impl ChunkSender {
 }
 
 /// The reader thread over a mapped file: each chunk is its own mapping of `block` bytes or
-/// more (to the last record boundary), hashed here in order.
+/// more (to the last record boundary).
 ///
 /// A file truncated by another program while it is mapped makes the process die with
 /// SIGBUS; files that applicants send are not being written while they are drawn from.
@@ -1429,7 +1426,7 @@ fn map_chunks(
         }
         .map_err(|e| Error::io(path, "map the file into memory", &e))?;
         let skip = (start - base) as usize;
-        let (cut, lines, before) = match hash_records(&mut out.hasher, &map[skip..], end == total) {
+        let (cut, lines) = match cut_records(&map[skip..], end == total) {
             Some(c) => c,
             None => {
                 // One record longer than a block: map more, up to the limit.
@@ -1446,7 +1443,7 @@ fn map_chunks(
             skip,
             len: cut,
         };
-        if !out.send(block, before, lines) {
+        if !out.send(block, lines) {
             break;
         }
     }
@@ -1457,14 +1454,13 @@ fn work(
     wk: &mut Worker,
     rules: &Rules,
     delimiter: u8,
-    rx: &Mutex<Receiver<(Chunk, Sha256)>>,
+    rx: &Mutex<Receiver<Chunk>>,
     tx: &SyncSender<WorkerMsg>,
-    pool: &Mutex<Vec<Vec<u8>>>,
     ids_unordered: &AtomicBool,
 ) {
     loop {
         let next = rx.lock().expect("chunk queue").recv();
-        let Ok((chunk, before)) = next else { break };
+        let Ok(chunk) = next else { break };
         // Fingerprints are written only once the ids are known not to rise through the file.
         wk.ids.begin(
             chunk.offset,
@@ -1486,13 +1482,10 @@ fn work(
         }
         let msg = match canon {
             None => Canon::Same(chunk.data),
-            Some(b) => {
-                recycle(pool, chunk.data);
-                Canon::Bytes(b)
-            }
+            Some(b) => Canon::Bytes(chunk.data, b),
         };
         if tx
-            .send(WorkerMsg::Canon(chunk.index, msg, before, Box::new(seen)))
+            .send(WorkerMsg::Canon(chunk.index, msg, Box::new(seen)))
             .is_err()
         {
             break;
@@ -2081,28 +2074,22 @@ mod tests {
         // Data of several pieces is long: fewer cases.
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
 
-        /// The one-pass cut agrees with the careful one, and hashes exactly what it cuts.
+        /// The one-pass cut agrees with the careful one, and counts the newlines it cuts.
         #[test]
-        fn hash_records_cuts_as_last_boundary(
+        fn cut_records_cuts_as_last_boundary(
             d in proptest::collection::vec(proptest::prop_oneof![
                 proptest::strategy::Just(b'a'), proptest::strategy::Just(b','),
                 proptest::strategy::Just(b'\n'), proptest::strategy::Just(b'"')
             ], 0..200_000),
             eof: bool,
         ) {
-            let mut h = Sha256::new();
-            h.update(b"before");
-            let start = h.clone();
-            let got = hash_records(&mut h, &d, eof);
+            let got = cut_records(&d, eof);
             let want = if eof { Some(d.len()) } else { last_boundary(&d) };
-            proptest::prop_assert_eq!(got.as_ref().map(|g| g.0), want);
-            let mut w = start.clone();
+            proptest::prop_assert_eq!(got.map(|g| g.0), want);
             if let Some(cut) = want {
-                w.update(&d[..cut]);
                 let lines = d[..cut].iter().filter(|&&b| b == b'\n').count() as u64;
-                proptest::prop_assert_eq!(got.as_ref().map(|g| g.1), Some(lines));
+                proptest::prop_assert_eq!(got.map(|g| g.1), Some(lines));
             }
-            proptest::prop_assert_eq!(h.finalize(), w.finalize());
         }
     }
 }
