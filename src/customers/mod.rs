@@ -23,7 +23,6 @@ mod specials;
 mod transcode;
 
 use std::collections::{HashMap, HashSet};
-use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -605,22 +604,39 @@ fn record_cells(data: &[u8], delimiter: u8) -> Vec<String> {
 /// A drawn row's index and the cells of its representing record.
 type Fetched = (usize, Vec<String>);
 
-/// Reads the whole record that starts at byte `off` into `buf`.
-fn read_record_at(f: &mut std::fs::File, path: &Path, off: u64, buf: &mut Vec<u8>) -> Result<()> {
-    let mut want = 512u64; // most records are far shorter; longer ones widen below
+/// Reads the whole record that starts at byte `off` into `buf`: one positioned read in the
+/// usual case.
+fn read_record_at(f: &std::fs::File, path: &Path, off: u64, buf: &mut Vec<u8>) -> Result<()> {
+    let mut want = 512usize; // most records are far shorter; longer ones widen below
     loop {
-        f.seek(SeekFrom::Start(off))
-            .map_err(|e| Error::io(path, "read the file", &e))?;
-        buf.clear();
-        (&mut *f)
-            .take(want)
-            .read_to_end(buf)
-            .map_err(|e| Error::io(path, "read the file", &e))?;
-        if (buf.len() as u64) < want || scan::record_complete(buf) {
+        buf.resize(want, 0);
+        let mut got = 0;
+        while got < want {
+            let n = read_at(f, &mut buf[got..], off + got as u64)
+                .map_err(|e| Error::io(path, "read the file", &e))?;
+            if n == 0 {
+                break;
+            }
+            got += n;
+        }
+        buf.truncate(got);
+        if got < want || scan::record_complete(buf) {
             return Ok(());
         }
         want *= 4;
     }
+}
+
+/// Reads from byte `off` of `f` without moving a shared cursor (one system call).
+#[cfg(unix)]
+fn read_at(f: &std::fs::File, buf: &mut [u8], off: u64) -> std::io::Result<usize> {
+    std::os::unix::fs::FileExt::read_at(f, buf, off)
+}
+
+/// Reads from byte `off` of `f` (one system call; moves this handle's cursor).
+#[cfg(windows)]
+fn read_at(f: &std::fs::File, buf: &mut [u8], off: u64) -> std::io::Result<usize> {
+    std::os::windows::fs::FileExt::seek_read(f, buf, off)
 }
 
 /// Reads the representing records of the drawn people back from the frame.
@@ -645,7 +661,7 @@ fn fetch_cells(source: &Source, rows: &mut [CustomerRow]) -> Result<()> {
                     .chunks(per)
                     .map(|part| {
                         s.spawn(move || -> Result<Vec<Fetched>> {
-                            let mut f = std::fs::File::open(path)
+                            let f = std::fs::File::open(path)
                                 .map_err(|e| Error::io(path, "open the file", &e))?;
                             let mut sorted = part.to_vec();
                             sorted.sort_by_key(|p| p.1);
@@ -653,7 +669,7 @@ fn fetch_cells(source: &Source, rows: &mut [CustomerRow]) -> Result<()> {
                             sorted
                                 .into_iter()
                                 .map(|(i, off)| {
-                                    read_record_at(&mut f, path, off, &mut buf)?;
+                                    read_record_at(&f, path, off, &mut buf)?;
                                     Ok((i, record_cells(&buf, *delimiter)))
                                 })
                                 .collect()

@@ -751,3 +751,45 @@ fn compact_and_narrow_spill_records_of_one_person_meet() {
         [4, 2, 2],
     );
 }
+
+#[test]
+fn long_records_are_read_back_whole() {
+    // Records of about 3 KB and 12 KB: longer than the first read of a drawn record (512
+    // bytes) and than its first widening, so they are read again until they end.
+    let t = tempfile::tempdir().unwrap();
+    let long = "长".repeat(1000);
+    let longer = format!("\"{}\n{}\"", "备注".repeat(1000), "x".repeat(6000));
+    let rows: Vec<String> = records(40, 2, 5)
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let cut = r.find(",\"空调").unwrap();
+            let product = if i % 2 == 0 { &long } else { &longer };
+            format!("{},{product}", &r[..cut])
+        })
+        .collect();
+    write(&t.path().join("l.csv"), &rows);
+    draw(t.path(), "l.csv", "l", &[], &[]);
+    for file in ["sample.csv", "call_sheet.csv"] {
+        let mut r = csv::Reader::from_path(t.path().join("l").join(file)).unwrap();
+        let col = r
+            .headers()
+            .unwrap()
+            .iter()
+            .position(|h| h == "product")
+            .unwrap();
+        let mut n = 0;
+        for rec in r.records() {
+            let p = rec.unwrap()[col].to_string();
+            let want_long = long.clone();
+            let want_longer = longer.trim_matches('"').to_string();
+            assert!(
+                p == want_long || p == want_longer,
+                "{file}: {} bytes",
+                p.len()
+            );
+            n += 1;
+        }
+        assert_eq!(n, 2 * (3 + 2), "{file}");
+    }
+}
