@@ -14,9 +14,9 @@
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use super::parts::{Partitions, part_path};
+use super::parts::{PartFile, Partitions};
 use super::scan::{pack_id, split_record};
 use super::specials::Specials;
 use crate::error::{Error, Problems, Result};
@@ -174,14 +174,10 @@ impl IdWatch {
             .put((fp >> 58) as usize % PARTS, &fp.to_le_bytes());
     }
 
-    /// Writes what is buffered and closes the files.
-    pub fn finish(&mut self) -> Result<()> {
+    /// Writes what is buffered and hands over the fingerprint file.
+    pub fn finish(&mut self) -> Result<PartFile> {
         self.parts.finish()
     }
-}
-
-fn part_file(dir: &Path, name: &str, part: usize) -> PathBuf {
-    part_path(dir, &format!("ids-{name}"), part)
 }
 
 /// Follows the chunks in file order: whether the ids still rise through the whole file.
@@ -367,7 +363,7 @@ fn for_each_id_in_file(l: &Layout, mut f: impl FnMut(u64, &[u8])) -> Result<()> 
 /// After pass 1, when the ids did not rise through the file: fingerprints the chunks that
 /// were read before the order broke, finds repeated fingerprints and reports the ids that
 /// really repeat, with every line of each.
-pub fn check(l: &Layout, dir: &Path, writers: &[String], uncovered: &[ChunkIds]) -> Result<()> {
+pub fn check(l: &Layout, dir: &Path, writers: &[PartFile], uncovered: &[ChunkIds]) -> Result<()> {
     // 1. The chunks read before the order broke.
     let mut late = IdWatch::new(dir, "late".into());
     if !uncovered.is_empty() {
@@ -379,10 +375,10 @@ pub fn check(l: &Layout, dir: &Path, writers: &[String], uncovered: &[ChunkIds])
             });
         }
     }
-    late.finish()?;
+    let late = late.finish()?;
     // 2. Repeated fingerprints, partition by partition.
-    let mut names: Vec<&str> = writers.iter().map(String::as_str).collect();
-    names.push("late");
+    let mut files: Vec<&PartFile> = writers.iter().collect();
+    files.push(&late);
     // Partitions are sorted on every core; each yields its repeated fingerprints.
     let next = std::sync::atomic::AtomicUsize::new(0);
     let found: Vec<Result<Vec<u64>>> = std::thread::scope(|s| {
@@ -397,14 +393,9 @@ pub fn check(l: &Layout, dir: &Path, writers: &[String], uncovered: &[ChunkIds])
                             return Ok(rep);
                         }
                         fps.clear();
-                        for n in &names {
-                            let p = part_file(dir, n, part);
-                            let bytes = match std::fs::read(&p) {
-                                Ok(b) => b,
-                                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                                Err(e) => return Err(Error::io(&p, "read a temporary file", &e)),
-                            };
-                            let _ = std::fs::remove_file(&p);
+                        for f in &files {
+                            let mut bytes = vec![0u8; f.len(part)];
+                            f.read(part, &mut bytes)?;
                             fps.extend(
                                 bytes
                                     .chunks_exact(8)
@@ -571,8 +562,8 @@ B,4
         let mut w = IdWatch::new(t.path(), "w0".into());
         w.put(fingerprint(b"Z"));
         w.put(fingerprint(b"Z"));
-        w.finish().unwrap();
-        check(&l, t.path(), &["w0".into()], &[]).unwrap();
+        let w0 = w.finish().unwrap();
+        check(&l, t.path(), &[w0], &[]).unwrap();
         // The chunk read before the order broke is fingerprinted again and the real
         // duplicate is named with both lines.
         let whole = ChunkIds {
@@ -581,7 +572,7 @@ B,4
             line: 2,
             ..ChunkIds::default()
         };
-        let e = check(&l, t.path(), &["w0".into()], &[whole]).unwrap_err();
+        let e = check(&l, t.path(), &[], &[whole]).unwrap_err();
         assert!(
             e.to_string()
                 .contains("r.csv:3:1: column id: record id `B` occurs 2 times, on lines 3, 5"),

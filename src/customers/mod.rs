@@ -394,7 +394,7 @@ pub fn draw_customers(
     progress: &dyn Fn(u64, u64),
 ) -> Result<CustomerDraw> {
     let chooser = |t: &RawTable| rules_for(t, p, stage);
-    let scan = scan::scan(path, read, &chooser, spill_in, progress)?;
+    let mut scan = scan::scan(path, read, &chooser, spill_in, progress)?;
     timing("pass 1");
     // The header is known now; rebuild the rules for the record (cheap).
     let header_table = RawTable {
@@ -448,6 +448,7 @@ pub fn draw_customers(
     let caps: Vec<u64> = wanted.iter().map(|&w| if w { cap_n } else { 0 }).collect();
     let batch = PrnBatch::new(seed, Domain::Customer);
     let res = resolve::resolve(&scan.spill, n_out, &wanted, &caps, &batch)?;
+    scan.spill.release();
     timing("pass 2");
 
     // Stage 1 outlets that have people, in outlet id order.
@@ -612,7 +613,7 @@ fn read_record_at(f: &std::fs::File, path: &Path, off: u64, buf: &mut Vec<u8>) -
         buf.resize(want, 0);
         let mut got = 0;
         while got < want {
-            let n = read_at(f, &mut buf[got..], off + got as u64)
+            let n = parts::read_at(f, &mut buf[got..], off + got as u64)
                 .map_err(|e| Error::io(path, "read the file", &e))?;
             if n == 0 {
                 break;
@@ -625,18 +626,6 @@ fn read_record_at(f: &std::fs::File, path: &Path, off: u64, buf: &mut Vec<u8>) -
         }
         want *= 4;
     }
-}
-
-/// Reads from byte `off` of `f` without moving a shared cursor (one system call).
-#[cfg(unix)]
-fn read_at(f: &std::fs::File, buf: &mut [u8], off: u64) -> std::io::Result<usize> {
-    std::os::unix::fs::FileExt::read_at(f, buf, off)
-}
-
-/// Reads from byte `off` of `f` (one system call; moves this handle's cursor).
-#[cfg(windows)]
-fn read_at(f: &std::fs::File, buf: &mut [u8], off: u64) -> std::io::Result<usize> {
-    std::os::windows::fs::FileExt::seek_read(f, buf, off)
 }
 
 /// Reads the representing records of the drawn people back from the frame.

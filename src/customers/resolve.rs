@@ -17,9 +17,9 @@
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
-use std::io::Read;
 use std::path::Path;
 
+use super::parts::PartFile;
 use super::scan::{PARTS, RECORD_COMPACT, Spill, decode_compact, id_hash, nibbles_to_id};
 use crate::error::{Error, Result};
 use crate::prn::{Prn, PrnBatch};
@@ -224,33 +224,23 @@ where
     Ok(out)
 }
 
-/// Reads the spill file at `path` into `buf[from..]` (grown as needed) and returns how many
-/// records it held; `None` when the worker wrote none for this partition. The file is then
-/// removed: it is read once, and freeing its pages now, in this thread, is cheaper than at
-/// the end.
+/// Reads partition `part` of the spill file `f` into `buf[from..]` (grown as needed) and
+/// returns how many records it holds.
 fn read_spill<T: bytemuck::Pod + Default>(
-    path: &Path,
+    f: &PartFile,
+    part: usize,
     buf: &mut Vec<T>,
     from: usize,
-) -> Result<Option<usize>> {
-    let io = |e: std::io::Error| Error::io(path, "read a temporary file", &e);
-    let mut f = match std::fs::File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(io(e)),
-    };
-    let len = f.metadata().map_err(io)?.len() as usize;
+) -> Result<usize> {
+    let len = f.len(part);
     let size = std::mem::size_of::<T>();
     if !len.is_multiple_of(size) {
-        return Err(damaged(path));
+        return Err(damaged(f.path()));
     }
     let n = len / size;
     room(buf, from + n);
-    f.read_exact(bytemuck::cast_slice_mut(&mut buf[from..from + n]))
-        .map_err(io)?;
-    drop(f);
-    let _ = std::fs::remove_file(path);
-    Ok(Some(n))
+    f.read(part, bytemuck::cast_slice_mut(&mut buf[from..from + n]))?;
+    Ok(n)
 }
 
 /// Makes `v` at least `len` long; what is already there is kept (and overwritten by the
@@ -354,7 +344,7 @@ where
         let mut used = 0usize;
         self.buckets.clear();
         let mut starts = [0usize; BUCKETS + 1];
-        for w in 0..spill.workers {
+        for (w, (recs_file, compact_file)) in spill.files.iter().enumerate() {
             let remap = &spill.remap[w];
             let global = |local: u32, path: &Path| {
                 remap
@@ -363,10 +353,9 @@ where
                     .ok_or_else(|| damaged(path))
             };
             // Compact records (11-digit phones) are decoded into the records.
-            let path = spill.compact_path(w, p);
-            if spill.narrow
-                && let Some(n) = read_spill(&path, &mut self.compact, 0)?
-            {
+            if spill.narrow {
+                let path = compact_file.path();
+                let n = read_spill(compact_file, p, &mut self.compact, 0)?;
                 let (from, to) = (used, used + n);
                 room(&mut self.recs, to);
                 for (r, &[w0, w1]) in self.recs[from..to].iter_mut().zip(&self.compact[..n]) {
@@ -376,7 +365,7 @@ where
                         key: K::from_nibbles(nibbles),
                         offset,
                         date,
-                        outlet: global(outlet, &path)?,
+                        outlet: global(outlet, path)?,
                     };
                     book(&mut self.buckets, &mut starts, r.key);
                 }
@@ -384,16 +373,14 @@ where
             }
             // The others are read straight into the records: one copy, no decoding; then
             // global outlets and native byte order.
-            let path = spill.path(w, p);
-            let Some(n) = read_spill(&path, &mut self.recs, used)? else {
-                continue;
-            };
+            let path = recs_file.path();
+            let n = read_spill(recs_file, p, &mut self.recs, used)?;
             let (from, to) = (used, used + n);
             for r in &mut self.recs[from..to] {
                 r.key = r.key.le_to_native();
                 r.offset = u64::from_le(r.offset);
                 r.date = i32::from_le(r.date);
-                r.outlet = global(u32::from_le(r.outlet), &path)?;
+                r.outlet = global(u32::from_le(r.outlet), path)?;
                 book(&mut self.buckets, &mut starts, r.key);
             }
             used = to;

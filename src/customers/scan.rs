@@ -28,7 +28,7 @@ use sha2::{Digest, Sha256};
 
 use super::fields::{parse_date, phone_digits_buf};
 use super::ids::{self, ChunkIds, FileOrder, IdWatch, Layout};
-use super::parts::Partitions;
+use super::parts::{PartFile, Partitions};
 use super::specials::Specials;
 use crate::error::{Error, Problems, Result};
 use crate::io::limits::{self, MAX_FIELD, MAX_RECORD};
@@ -149,30 +149,37 @@ pub enum Source {
     Table(RawTable),
 }
 
-/// The spilled records: `PARTS` files per worker, and each worker's outlet dictionary.
+/// The spilled records: two partitioned files per worker, and each worker's outlet
+/// dictionary.
 pub struct Spill {
     pub dir: tempfile::TempDir,
     /// Records of [`RECORD_NARROW`] bytes (phone keys) rather than [`RECORD_WIDE`].
     pub narrow: bool,
-    pub workers: usize,
+    /// Per worker: its file of narrow or wide records, and its file of
+    /// [`compact_record`]s (phone keys only).
+    pub files: Vec<(PartFile, PartFile)>,
     /// Per worker: local outlet index → global index (into [`Scan::outlets`]).
     pub remap: Vec<Vec<u32>>,
+    /// The thread that removes the files once pass 2 is done with them.
+    releasing: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Spill {
-    pub fn path(&self, worker: usize, part: usize) -> PathBuf {
-        spill_file(self.dir.path(), worker, part)
-    }
-
-    /// The file of [`compact_record`]s of one worker and partition (phone keys only).
-    pub fn compact_path(&self, worker: usize, part: usize) -> PathBuf {
-        super::parts::part_path(self.dir.path(), &format!("w{worker}c"), part)
+    /// Removes the spill files in the background: freeing their pages in the file cache
+    /// takes the kernel a while, and the steps after pass 2 leave a core free for it.
+    pub fn release(&mut self) {
+        let files = std::mem::take(&mut self.files);
+        self.releasing = std::thread::Builder::new().spawn(move || drop(files)).ok();
     }
 }
 
-/// The spill file of one worker and partition.
-fn spill_file(dir: &Path, worker: usize, part: usize) -> PathBuf {
-    super::parts::part_path(dir, &format!("w{worker}"), part)
+impl Drop for Spill {
+    fn drop(&mut self) {
+        // The folder goes after its files.
+        if let Some(h) = self.releasing.take() {
+            let _ = h.join();
+        }
+    }
 }
 
 /// The result of pass 1.
@@ -316,7 +323,7 @@ struct Partial {
     flags: Vec<Flag>,
     outlets: Vec<String>,
     outlet_rows: Vec<u64>,
-    workers: usize,
+    files: Vec<(PartFile, PartFile)>,
     remap: Vec<Vec<u32>>,
     narrow: bool,
 }
@@ -401,6 +408,13 @@ impl Cells for Split<'_> {
         // positions), and every cut is at an ASCII byte (a delimiter or the newline).
         unsafe { std::str::from_utf8_unchecked(&self.data[from..to]) }
     }
+}
+
+/// What a worker wrote: its spill files (narrow or wide records, compact records) and its
+/// id fingerprints.
+struct WorkerFiles {
+    spill: (PartFile, PartFile),
+    ids: PartFile,
 }
 
 /// Per-worker state: counts, flags, outlet dictionary and partition buffers.
@@ -599,10 +613,12 @@ impl Worker {
         }
     }
 
-    fn finish(&mut self) -> Result<()> {
-        self.spill.finish()?;
-        self.compact.finish()?;
-        self.ids.finish()
+    /// Writes out what is buffered; hands over the spill files and the id fingerprints.
+    fn finish(&mut self) -> Result<WorkerFiles> {
+        Ok(WorkerFiles {
+            spill: (self.spill.finish()?, self.compact.finish()?),
+            ids: self.ids.finish()?,
+        })
     }
 
     fn wrong_width(&mut self, line: u64, got: usize, want: usize) {
@@ -1116,7 +1132,7 @@ fn stream_csv(
         reader
             .join()
             .map_err(|_| Error::data("the reader thread failed"))??;
-        let joined: Vec<(Worker, Result<()>)> = handles
+        let joined: Vec<(Worker, Result<WorkerFiles>)> = handles
             .into_iter()
             .map(|h| h.join().map_err(|_| Error::data("a worker thread failed")))
             .collect::<Result<_>>()?;
@@ -1127,9 +1143,13 @@ fn stream_csv(
         }
         let mut problems = Problems::new();
         let mut ws = Vec::with_capacity(joined.len());
+        let mut files = Vec::with_capacity(joined.len());
+        let mut id_files = Vec::with_capacity(joined.len());
         for (w, finished) in joined {
-            finished?;
+            let f = finished?;
             ws.push(w);
+            files.push(f.spill);
+            id_files.push(f.ids);
         }
         // NUL bytes, unclosed quotes and huge cells stop the draw first.
         let mut hostile: Vec<(u64, String)> = ws
@@ -1169,8 +1189,7 @@ fn stream_csv(
                 data_start,
                 data_line,
             };
-            let writers: Vec<String> = (0..ws.len()).map(|w| format!("w{w}")).collect();
-            ids::check(&layout, dir.path(), &writers, &order.uncovered)?;
+            ids::check(&layout, dir.path(), &id_files, &order.uncovered)?;
         }
         let raw_hex = hex(&raw.clone().finalize());
         let canon_hex = match canon {
@@ -1200,7 +1219,7 @@ fn stream_csv(
             flags,
             outlets,
             outlet_rows,
-            workers: ws.len(),
+            files,
             remap,
             narrow: rules.narrow(),
         }))
@@ -1235,8 +1254,9 @@ fn stream_csv(
         spill: Spill {
             dir,
             narrow: p.narrow,
-            workers: p.workers,
+            files: p.files,
             remap: p.remap,
+            releasing: None,
         },
         source: Source::Csv {
             path: path.to_path_buf(),
@@ -1889,7 +1909,8 @@ fn scan_table(
         wk.row(&rules, r.line, i as u64, cells.as_slice());
     }
     wk.counts.blank_lines += t.blank_rows + t.empty_lines;
-    wk.finish()?;
+    // Table ids were checked above, from the rows.
+    let files = wk.finish()?;
     let canonical = {
         let mut h = Sha256::new();
         h.update(canonical_record(&t.header, b','));
@@ -1919,8 +1940,9 @@ fn scan_table(
         spill: Spill {
             dir,
             narrow: rules.narrow(),
-            workers: 1,
+            files: vec![files.spill],
             remap,
+            releasing: None,
         },
         source: Source::Table(t),
     })
