@@ -1373,7 +1373,7 @@ struct ChunkSender {
 /// and how many newlines they hold, or `None` when no record ends in `data`. `data` starts
 /// outside quotes.
 ///
-/// The quotes and newlines are counted in cache-sized pieces. The cut is after the last
+/// The quotes and newlines are counted in one pass, in cache-sized pieces. The cut is after the last
 /// newline when an even number of quotes precedes it (always, in files without quotes);
 /// otherwise, rarely, the records are found again by [`last_boundary`].
 fn cut_records(data: &[u8], eof: bool) -> Option<(usize, u64)> {
@@ -1385,8 +1385,9 @@ fn cut_records(data: &[u8], eof: bool) -> Option<(usize, u64)> {
     };
     let (mut quotes, mut lines) = (0usize, 0usize);
     for piece in data[..end].chunks(PIECE) {
-        quotes += memchr::memchr_iter(b'"', piece).count();
-        lines += memchr::memchr_iter(b'\n', piece).count();
+        let (q, n) = super::specials::quotes_and_newlines(piece);
+        quotes += q;
+        lines += n;
     }
     if eof || quotes % 2 == 0 {
         return Some((end, lines as u64));

@@ -235,6 +235,71 @@ impl Specials<'_> {
     }
 }
 
+/// How many quotes and how many newlines `data` holds, counted in one pass (the reader's
+/// cut needs both; two `memchr` counts read the bytes twice).
+pub fn quotes_and_newlines(data: &[u8]) -> (usize, usize) {
+    let whole = data.len() / 64 * 64;
+    let (q, n) = count_whole(&data[..whole]);
+    let (rq, rn) = count_memchr(&data[whole..]);
+    (q + rq, n + rn)
+}
+
+/// The counts over whole 64-byte windows, with the widest vector unit there is.
+fn count_whole(data: &[u8]) -> (usize, usize) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::is_x86_feature_detected!("avx512bw") {
+            // SAFETY: the features the function is compiled for were detected above.
+            return unsafe { count_avx512(data) };
+        } else if std::is_x86_feature_detected!("avx2") {
+            // SAFETY: as above.
+            return unsafe { count_avx2(data) };
+        }
+    }
+    count_memchr(data)
+}
+
+fn count_memchr(data: &[u8]) -> (usize, usize) {
+    (
+        memchr::memchr_iter(b'"', data).count(),
+        memchr::memchr_iter(b'\n', data).count(),
+    )
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw")]
+fn count_avx512(data: &[u8]) -> (usize, usize) {
+    use std::arch::x86_64::*;
+    let nl = _mm512_set1_epi8(b'\n' as i8);
+    let qu = _mm512_set1_epi8(b'"' as i8);
+    let (mut q, mut n) = (0usize, 0usize);
+    let p = data.as_ptr();
+    for k in 0..data.len() / 64 {
+        // SAFETY: window k has 64 readable bytes.
+        let v = unsafe { _mm512_loadu_si512(p.add(64 * k) as *const _) };
+        q += _mm512_cmpeq_epi8_mask(v, qu).count_ones() as usize;
+        n += _mm512_cmpeq_epi8_mask(v, nl).count_ones() as usize;
+    }
+    (q, n)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn count_avx2(data: &[u8]) -> (usize, usize) {
+    use std::arch::x86_64::*;
+    let nl = _mm256_set1_epi8(b'\n' as i8);
+    let qu = _mm256_set1_epi8(b'"' as i8);
+    let (mut q, mut n) = (0usize, 0usize);
+    let p = data.as_ptr();
+    for k in 0..data.len() / 32 {
+        // SAFETY: bytes 32k..32k+32 are readable.
+        let v = unsafe { _mm256_loadu_si256(p.add(32 * k) as *const __m256i) };
+        q += (_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, qu)) as u32).count_ones() as usize;
+        n += (_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, nl)) as u32).count_ones() as usize;
+    }
+    (q, n)
+}
+
 /// Appends the [special, dirty] masks of every 64-byte window of `data` to `out`; the last
 /// window is padded with bytes that are neither.
 fn masks(data: &[u8], delimiter: u8, out: &mut Vec<Window>) {
@@ -478,6 +543,30 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn quotes_and_newlines_are_counted_as_memchr_counts(
+            d in proptest::collection::vec(proptest::prop_oneof![
+                proptest::strategy::Just(b'a'), proptest::strategy::Just(b'\n'),
+                proptest::strategy::Just(b'"'), proptest::strategy::Just(0xE4u8)
+            ], 0..700),
+            from in 0usize..64,
+        ) {
+            let d = &d[from.min(d.len())..];
+            proptest::prop_assert_eq!(quotes_and_newlines(d), count_memchr(d));
+            #[cfg(target_arch = "x86_64")]
+            {
+                let whole = &d[..d.len() / 64 * 64];
+                if std::is_x86_feature_detected!("avx2") {
+                    // SAFETY: detected.
+                    proptest::prop_assert_eq!(unsafe { count_avx2(whole) }, count_memchr(whole));
+                }
+                if std::is_x86_feature_detected!("avx512bw") {
+                    // SAFETY: detected.
+                    proptest::prop_assert_eq!(unsafe { count_avx512(whole) }, count_memchr(whole));
+                }
+            }
+        }
+
         #[test]
         fn every_vector_unit_gives_the_same_masks(
             d in proptest::collection::vec(any::<u8>(), 0..400),
