@@ -369,8 +369,11 @@ enum Canon {
 }
 
 enum WorkerMsg {
-    Canon(usize, Canon, Box<ChunkIds>),
-    NotUtf8 { line: u64 },
+    /// A chunk is parsed: its index, its length and its ids.
+    Parsed(usize, u64, Box<ChunkIds>),
+    NotUtf8 {
+        line: u64,
+    },
 }
 
 /// The cells of one record, as [`Worker::row`] reads them.
@@ -1050,6 +1053,22 @@ fn stream_csv(
     // Blocks go back to the reader once used: no fresh pages to fault in for every block.
     let pool: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
     let ids_unordered = AtomicBool::new(false);
+    let mut raw = Sha256::new();
+    raw.update(&head[..data_start as usize]);
+    let baton = Mutex::new(Baton {
+        next: 0,
+        busy: false,
+        failed: false,
+        ready: HashMap::new(),
+        digests: Some(Digests {
+            raw,
+            canon: (!header_same).then(|| {
+                let mut h = Sha256::new();
+                h.update(&canon_header);
+                h
+            }),
+        }),
+    });
     let mut order = FileOrder::default();
     let mut not_utf8_line = 0;
     let result = std::thread::scope(|s| -> Result<Option<Partial>> {
@@ -1066,30 +1085,26 @@ fn stream_csv(
             let dir = dir.path().to_path_buf();
             let name = name.clone();
             let ids_unordered = &ids_unordered;
+            let baton = &baton;
+            let pool = &pool;
             handles.push(s.spawn(move || {
                 let mut wk = Worker::new(w, &dir, &name, &rules);
-                work(&mut wk, &rules, delimiter, &rx, &tx, ids_unordered);
+                let shared = Shared {
+                    rx: &rx,
+                    tx: &tx,
+                    ids_unordered,
+                    baton,
+                    pool,
+                };
+                work(&mut wk, &rules, delimiter, &shared);
                 // Each worker writes out its own buffers, beside the others.
                 let finished = wk.finish();
                 (wk, finished)
             }));
         }
         drop(res_tx);
-        // Both digests are taken here, in chunk order, as the workers hand the chunks back:
-        // the reader only cuts, so it always has the next chunks ready and the workers never
-        // wait for it; hashing, the one step that cannot be shared, overlaps their parsing.
-        let mut raw = Sha256::new();
-        raw.update(&head[..data_start as usize]);
-        // Canonical digest: while everything so far is canonical, the raw hash state stands
-        // in for it.
-        let mut canon: Option<Sha256> = if header_same {
-            None
-        } else {
-            let mut h = Sha256::new();
-            h.update(&canon_header);
-            Some(h)
-        };
-        let mut pending: HashMap<usize, (Canon, Box<ChunkIds>)> = HashMap::new();
+        // Chunk order: the ids' order across chunks, and the progress.
+        let mut pending: HashMap<usize, (u64, Box<ChunkIds>)> = HashMap::new();
         let mut next = 0usize;
         let mut not_utf8: Option<u64> = None;
         let mut done_bytes = data_start;
@@ -1097,32 +1112,16 @@ fn stream_csv(
             match msg {
                 WorkerMsg::NotUtf8 { line } => {
                     not_utf8 = Some(not_utf8.map_or(line, |l: u64| l.min(line)));
-                    // The scan starts again from a transcoded copy: nothing more is hashed,
-                    // and no chunk is kept waiting for the one that failed.
                     pending.clear();
                 }
-                WorkerMsg::Canon(..) if not_utf8.is_some() => {}
-                WorkerMsg::Canon(i, c, seen) => {
-                    pending.insert(i, (c, seen));
-                    while let Some((c, seen)) = pending.remove(&next) {
+                WorkerMsg::Parsed(..) if not_utf8.is_some() => {}
+                WorkerMsg::Parsed(i, len, seen) => {
+                    pending.insert(i, (len, seen));
+                    while let Some((len, seen)) = pending.remove(&next) {
                         if !order.push(*seen) {
                             ids_unordered.store(true, Ordering::Relaxed);
                         }
-                        let d = match c {
-                            Canon::Same(d) => {
-                                if let Some(h) = &mut canon {
-                                    h.update(&d[..]);
-                                }
-                                d
-                            }
-                            Canon::Bytes(d, b) => {
-                                canon.get_or_insert_with(|| raw.clone()).update(&b);
-                                d
-                            }
-                        };
-                        raw.update(&d[..]);
-                        done_bytes += d.len() as u64;
-                        recycle(&pool, d);
+                        done_bytes += len;
                         next += 1;
                         progress(done_bytes, total);
                     }
@@ -1191,7 +1190,15 @@ fn stream_csv(
             };
             ids::check(&layout, dir.path(), &id_files, &order.uncovered)?;
         }
-        let raw_hex = hex(&raw.clone().finalize());
+        let Digests { raw, canon } = {
+            let mut b = baton.lock().expect("digests");
+            // Every chunk the workers parsed was hashed, in order.
+            match b.digests.take() {
+                Some(d) if b.next == next && b.ready.is_empty() => d,
+                _ => return Err(Error::data("a worker thread failed")),
+            }
+        };
+        let raw_hex = hex(&raw.finalize());
         let canon_hex = match canon {
             None => raw_hex.clone(),
             Some(h) => hex(&h.finalize()),
@@ -1471,14 +1478,101 @@ fn map_chunks(
     Ok(())
 }
 
-fn work(
-    wk: &mut Worker,
-    rules: &Rules,
-    delimiter: u8,
-    rx: &Mutex<Receiver<Chunk>>,
-    tx: &SyncSender<WorkerMsg>,
-    ids_unordered: &AtomicBool,
-) {
+/// The two digests of the file, taken in chunk order by the workers themselves: after
+/// parsing a chunk, a worker leaves it here, and if no other worker is hashing, it hashes
+/// every chunk that is next in order. Hashing is the one step that cannot be shared between
+/// cores; this way it never waits for a third thread, nor makes the workers wait.
+struct Baton {
+    /// The index of the next chunk to hash.
+    next: usize,
+    /// Whether a worker is hashing (it has taken `digests` out).
+    busy: bool,
+    /// A chunk was not UTF-8: the scan starts again, nothing more is kept.
+    failed: bool,
+    ready: HashMap<usize, Canon>,
+    digests: Option<Digests>,
+}
+
+/// The digest of the bytes as they are and, once a chunk was not canonical, of the
+/// canonical records (while everything so far is canonical, the raw state stands for it).
+struct Digests {
+    raw: Sha256,
+    canon: Option<Sha256>,
+}
+
+impl Digests {
+    fn add(&mut self, c: &Canon) {
+        let d = match c {
+            Canon::Same(d) => {
+                if let Some(h) = &mut self.canon {
+                    h.update(&d[..]);
+                }
+                d
+            }
+            Canon::Bytes(d, b) => {
+                let raw = &self.raw;
+                self.canon.get_or_insert_with(|| raw.clone()).update(b);
+                d
+            }
+        };
+        self.raw.update(&d[..]);
+    }
+}
+
+/// Leaves chunk `index` for hashing, and hashes what is next in order unless another
+/// worker already does.
+fn hash_in_order(baton: &Mutex<Baton>, index: usize, c: Canon, pool: &Mutex<Vec<Vec<u8>>>) {
+    let mut b = baton.lock().expect("digests");
+    if b.failed {
+        return;
+    }
+    b.ready.insert(index, c);
+    if b.busy {
+        return;
+    }
+    b.busy = true;
+    let mut d = b
+        .digests
+        .take()
+        .expect("digests are here when no one hashes");
+    loop {
+        let next = b.next;
+        let Some(c) = b.ready.remove(&next) else {
+            break;
+        };
+        drop(b);
+        d.add(&c);
+        recycle(
+            pool,
+            match c {
+                Canon::Same(block) | Canon::Bytes(block, _) => block,
+            },
+        );
+        b = baton.lock().expect("digests");
+        b.next += 1;
+    }
+    b.digests = Some(d);
+    b.busy = false;
+}
+
+/// What the workers share: the chunk queue, the channel to the main thread, the id order
+/// flag, the digests and the reader's pool of blocks.
+struct Shared<'a> {
+    rx: &'a Mutex<Receiver<Chunk>>,
+    tx: &'a SyncSender<WorkerMsg>,
+    ids_unordered: &'a AtomicBool,
+    baton: &'a Mutex<Baton>,
+    pool: &'a Mutex<Vec<Vec<u8>>>,
+}
+
+fn work(wk: &mut Worker, rules: &Rules, delimiter: u8, sh: &Shared) {
+    let Shared {
+        rx,
+        tx,
+        ids_unordered,
+        baton,
+        pool,
+    } = *sh;
     loop {
         let next = rx.lock().expect("chunk queue").recv();
         let Ok(chunk) = next else { break };
@@ -1495,18 +1589,23 @@ fn work(
             let upto = &chunk.data[..e.valid_up_to()];
             let line = chunk.line + memchr::memchr_iter(b'\n', upto).count() as u64;
             let _ = tx.send(WorkerMsg::NotUtf8 { line });
+            let mut b = baton.lock().expect("digests");
+            b.failed = true;
+            b.ready.clear();
             continue;
         };
         let seen = wk.ids.end();
         if !wk.ids.rising() {
             ids_unordered.store(true, Ordering::Relaxed);
         }
-        let msg = match canon {
+        let len = chunk.data.len() as u64;
+        let c = match canon {
             None => Canon::Same(chunk.data),
             Some(b) => Canon::Bytes(chunk.data, b),
         };
+        hash_in_order(baton, chunk.index, c, pool);
         if tx
-            .send(WorkerMsg::Canon(chunk.index, msg, Box::new(seen)))
+            .send(WorkerMsg::Parsed(chunk.index, len, Box::new(seen)))
             .is_err()
         {
             break;
