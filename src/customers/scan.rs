@@ -2,12 +2,13 @@
 //! eligible ones as fixed-size records into hash partitions by person.
 //!
 //! A UTF-8 CSV is streamed: one reader thread cuts the file into blocks at record boundaries
-//! (quote-aware) and hashes the raw bytes in order; worker threads (one per core) parse,
-//! check and classify the rows and write fixed-size records (person, outlet, date, offset:
-//! 16 bytes for an 11-digit phone key, 24 for other phone keys, 32 for any other key) to
-//! their own partition files. The usual record (one plain line with as many cells as the
-//! header, nothing to trim) is classified straight from its delimiter positions. Memory is a few blocks plus small per-worker tables, whatever
-//! the file's length. Other formats (xlsx, UTF-16, GBK/GB18030) are read whole by
+//! (quote-aware); worker threads (one per core) parse, check and classify the rows and
+//! write fixed-size records (person, outlet, date, offset: 16 bytes for an 11-digit phone
+//! key, 24 for other phone keys, 32 for any other key) to their own partitioned spill file,
+//! then take turns hashing the parsed blocks in file order (`Baton`). The usual record
+//! (one plain line with as many cells as the header, nothing to trim) is classified straight
+//! from its delimiter positions. Memory is a few blocks plus small per-worker tables,
+//! whatever the file's length. Other formats (xlsx, UTF-16, GBK/GB18030) are read whole by
 //! [`crate::io::table`] and fed through the same classification; they are what Excel can
 //! hold, far below streaming sizes.
 //!
