@@ -379,16 +379,7 @@ pub fn timing(label: &str) {
     static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
     let t0 = *START.get_or_init(std::time::Instant::now);
     if std::env::var_os("SVCAUDIT_TIMING").is_some() {
-        let st = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-        let f: Vec<&str> = st
-            .rsplit(')')
-            .next()
-            .unwrap_or("")
-            .split_whitespace()
-            .collect();
-        let cpu: u64 = f.get(11).and_then(|x| x.parse().ok()).unwrap_or(0)
-            + f.get(12).and_then(|x| x.parse().ok()).unwrap_or(0);
-        eprintln!("timing: {label} at {:?} cpu {}", t0.elapsed(), cpu);
+        eprintln!("timing: {label} at {:?}", t0.elapsed());
     }
 }
 

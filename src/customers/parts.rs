@@ -53,12 +53,7 @@ impl Partitions {
     pub fn new(dir: &Path, stem: String, n: usize, buffer: usize) -> Partitions {
         Partitions {
             bufs: (0..n).map(|_| Vec::with_capacity(buffer)).collect(),
-            out: PartFile {
-                path: dir.join(format!("{stem}.bin")),
-                file: None,
-                end: 0,
-                pieces: vec![Vec::new(); n],
-            },
+            out: PartFile::empty(dir.join(format!("{stem}.bin")), n),
             buffer,
             error: None,
         }
@@ -96,11 +91,13 @@ impl Partitions {
             }
         }
         let f = out.file.as_mut().expect("opened");
-        if let Err(e) = f.write_all(&self.bufs[part]) {
-            self.error = Some(Error::io(&out.path, "write a temporary file", &e));
+        match f.write_all(&self.bufs[part]) {
+            Ok(()) => {
+                out.pieces[part].push((out.end, len));
+                out.end += len as u64;
+            }
+            Err(e) => self.error = Some(Error::io(&out.path, "write a temporary file", &e)),
         }
-        out.pieces[part].push((out.end, len));
-        out.end += len as u64;
         self.bufs[part].clear();
     }
 
@@ -112,13 +109,7 @@ impl Partitions {
         if let Some(e) = self.error.take() {
             return Err(e);
         }
-        let n = self.bufs.len();
-        let empty = PartFile {
-            path: self.out.path.clone(),
-            file: None,
-            end: 0,
-            pieces: vec![Vec::new(); n],
-        };
+        let empty = PartFile::empty(self.out.path.clone(), self.bufs.len());
         Ok(std::mem::replace(&mut self.out, empty))
     }
 }
@@ -136,6 +127,16 @@ pub struct PartFile {
 }
 
 impl PartFile {
+    /// `n` empty partitions, to be written to `path`.
+    fn empty(path: PathBuf, n: usize) -> PartFile {
+        PartFile {
+            path,
+            file: None,
+            end: 0,
+            pieces: vec![Vec::new(); n],
+        }
+    }
+
     /// Bytes written to partition `part`.
     pub fn len(&self, part: usize) -> usize {
         self.pieces[part].iter().map(|p| p.1).sum()

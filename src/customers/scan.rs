@@ -363,13 +363,11 @@ impl std::ops::Deref for Block {
     }
 }
 
-/// A worker's verdict on a chunk for the canonical digest.
-enum Canon {
-    /// The chunk's bytes are already canonical.
-    Same(Block),
-    /// The canonical bytes of the chunk's records, after the chunk's own bytes (still
-    /// needed for the digest of the bytes as they are).
-    Bytes(Block, Vec<u8>),
+/// A parsed chunk waiting to be hashed: its bytes, and the canonical bytes of its records
+/// when they differ (`None` when the chunk is canonical as it is).
+struct Parsed {
+    data: Block,
+    canon: Option<Vec<u8>>,
 }
 
 enum WorkerMsg {
@@ -1493,7 +1491,7 @@ struct Baton {
     busy: bool,
     /// A chunk was not UTF-8: the scan starts again, nothing more is kept.
     failed: bool,
-    ready: HashMap<usize, Canon>,
+    ready: HashMap<usize, Parsed>,
     digests: Option<Digests>,
 }
 
@@ -1505,27 +1503,25 @@ struct Digests {
 }
 
 impl Digests {
-    fn add(&mut self, c: &Canon) {
-        let d = match c {
-            Canon::Same(d) => {
+    fn add(&mut self, c: &Parsed) {
+        match &c.canon {
+            None => {
                 if let Some(h) = &mut self.canon {
-                    h.update(&d[..]);
+                    h.update(&c.data[..]);
                 }
-                d
             }
-            Canon::Bytes(d, b) => {
+            Some(b) => {
                 let raw = &self.raw;
                 self.canon.get_or_insert_with(|| raw.clone()).update(b);
-                d
             }
-        };
-        self.raw.update(&d[..]);
+        }
+        self.raw.update(&c.data[..]);
     }
 }
 
 /// Leaves chunk `index` for hashing, and hashes what is next in order unless another
 /// worker already does.
-fn hash_in_order(baton: &Mutex<Baton>, index: usize, c: Canon, pool: &Mutex<Vec<Vec<u8>>>) {
+fn hash_in_order(baton: &Mutex<Baton>, index: usize, c: Parsed, pool: &Mutex<Vec<Vec<u8>>>) {
     let mut b = baton.lock().expect("digests");
     if b.failed {
         return;
@@ -1546,12 +1542,7 @@ fn hash_in_order(baton: &Mutex<Baton>, index: usize, c: Canon, pool: &Mutex<Vec<
         };
         drop(b);
         d.add(&c);
-        recycle(
-            pool,
-            match c {
-                Canon::Same(block) | Canon::Bytes(block, _) => block,
-            },
-        );
+        recycle(pool, c.data);
         b = baton.lock().expect("digests");
         b.next += 1;
     }
@@ -1603,11 +1594,11 @@ fn work(wk: &mut Worker, rules: &Rules, delimiter: u8, sh: &Shared) {
             ids_unordered.store(true, Ordering::Relaxed);
         }
         let len = chunk.data.len() as u64;
-        let c = match canon {
-            None => Canon::Same(chunk.data),
-            Some(b) => Canon::Bytes(chunk.data, b),
+        let parsed = Parsed {
+            data: chunk.data,
+            canon,
         };
-        hash_in_order(baton, chunk.index, c, pool);
+        hash_in_order(baton, chunk.index, parsed, pool);
         if tx
             .send(WorkerMsg::Parsed(chunk.index, len, Box::new(seen)))
             .is_err()
