@@ -608,7 +608,9 @@ type Fetched = (usize, Vec<String>);
 /// Reads the whole record that starts at byte `off` into `buf`: one positioned read in the
 /// usual case.
 fn read_record_at(f: &std::fs::File, path: &Path, off: u64, buf: &mut Vec<u8>) -> Result<()> {
-    let mut want = 512usize; // most records are far shorter; longer ones widen below
+    // Most records are far shorter (a page-cache copy of a few cache lines); longer ones
+    // widen below.
+    let mut want = 256usize;
     loop {
         buf.resize(want, 0);
         let mut got = 0;
