@@ -309,7 +309,9 @@ pub fn rules_for(t: &RawTable, p: &CustomerParams, stage: Option<&OutletStage>) 
         (None, Some(phone)) => phone,
         // Without phones the field team has no one to call, and record ids are not people.
         (None, None) => {
-            return Err(Error::usage(format!(
+            // The file lacks a column, as when the outlet column is missing: a data error
+            // (exit 1), not a usage error.
+            return Err(Error::data(format!(
                 "{}:1: no phone column; looked for {}\nhint: name it with --phone-col, or give --person-key COLUMN to draw people without phone numbers",
                 t.name(),
                 PHONE_ALIASES.join(", ")
@@ -317,7 +319,7 @@ pub fn rules_for(t: &RawTable, p: &CustomerParams, stage: Option<&OutletStage>) 
         }
     };
     if !p.service_types.is_empty() && service_type.is_none() {
-        return Err(Error::usage(format!(
+        return Err(Error::data(format!(
             "{}:1: --service-types needs a service type column; looked for {}\nhint: name it with --type-col",
             t.name(),
             TYPE_ALIASES.join(", ")

@@ -487,7 +487,8 @@ fn bad_rows_are_flagged_or_stop_the_draw_with_their_line() {
         ]
     };
     let (code, _, err) = run_in(t.path(), &args("np"));
-    assert_ne!(code, 0);
+    // A column the file lacks is a data error (exit 1), as a missing outlet column is.
+    assert_eq!(code, 1, "{err}");
     assert!(err.contains("nophone.csv:1: no phone column"), "{err}");
     assert!(err.contains("--person-key"), "{err}");
     assert!(!t.path().join("np").exists());
@@ -495,6 +496,18 @@ fn bad_rows_are_flagged_or_stop_the_draw_with_their_line() {
     keyed.extend(["--person-key", "客户姓名"]);
     let (code, _, err) = run_in(t.path(), &keyed);
     assert_eq!(code, 0, "{err}");
+    // Service types asked for in a file without a service type column: refused, nothing
+    // written.
+    let mut typed = args("np3").to_vec();
+    typed.extend(["--person-key", "客户姓名", "--service-types", "维修,安装"]);
+    let (code, _, err) = run_in(t.path(), &typed);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("nophone.csv:1: --service-types needs a service type column"),
+        "{err}"
+    );
+    assert!(err.contains("--type-col"), "{err}");
+    assert!(!t.path().join("np3").exists());
 }
 
 /// Over many seeds, each person is drawn about as often as its stated inclusion
