@@ -265,7 +265,7 @@ pub enum SampleCommand {
     ///   svcaudit sample outlets data/example/outlets.csv --seed 20261122 --out reports/outlets
     ///   svcaudit sample outlets list.xlsx --seed 42 --strata 省份 --reserve 2 --out draw
     ///   svcaudit sample outlets list.csv --seed 42 --stage surveillance --visited earlier/sample.csv --out s1
-    #[command(verbatim_doc_comment)]
+    #[command(verbatim_doc_comment, after_help = crate::io::vocab::outlet_help())]
     Outlets(Box<OutletArgs>),
     /// Draw customers to interview (顾客访问) from the applicant's service records.
     ///
@@ -273,7 +273,7 @@ pub enum SampleCommand {
     ///   svcaudit sample customers data/example/customers.csv --outlets reports/example-outlets --seed 20261122 --out reports/example-customers
     ///   svcaudit sample customers records.csv --seed 42 --per-outlet 5 --reserve 3 --out c
     ///   svcaudit sample customers records.csv --outlets draw --confidence 0.95 --margin 0.05 --response-rate 0.6 --since 2025-01-01 --out c
-    #[command(verbatim_doc_comment)]
+    #[command(verbatim_doc_comment, after_help = crate::io::vocab::customer_help())]
     Customers(Box<CustomerArgs>),
 }
 
@@ -355,9 +355,15 @@ pub struct CustomerArgs {
     #[arg(long, value_name = "T", value_delimiter = ',')]
     pub service_types: Vec<String>,
 
-    /// The service record id column (default: customer_id, 工单号, 服务单号, …).
+    /// The service record id column (default: record_id, 工单号, 服务单号, …). Optional: a
+    /// customer number (客户编号) is never a record id.
     #[arg(long, value_name = "COL")]
     pub id_col: Option<String>,
+
+    /// The customer number column (default: customer_id, 客户编号, 顾客编号, …): the person
+    /// key when there is no phone column.
+    #[arg(long, value_name = "COL")]
+    pub customer_col: Option<String>,
 
     /// The outlet id column (default: outlet_id, 网点编号, …).
     #[arg(long, value_name = "COL")]
@@ -371,7 +377,8 @@ pub struct CustomerArgs {
     #[arg(long, value_name = "COL")]
     pub phone_col: Option<String>,
 
-    /// The column that identifies a person (default: the phone digits).
+    /// The column that identifies a person (default: the phone digits, else the customer
+    /// number).
     #[arg(long, value_name = "COL")]
     pub person_key: Option<String>,
 

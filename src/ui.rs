@@ -28,6 +28,41 @@ macro_rules! status {
     };
 }
 
+/// Prints to stdout; a closed pipe (`svcaudit scheme show gbt27922 | head`) ends the
+/// process quietly with exit 0, as `head` asked for no more. Other write errors are reported.
+#[macro_export]
+macro_rules! outln {
+    ($($t:tt)*) => {
+        $crate::ui::write_stdout(format_args!($($t)*), true)
+    };
+}
+
+/// Like [`outln!`] without the newline.
+#[macro_export]
+macro_rules! out {
+    ($($t:tt)*) => {
+        $crate::ui::write_stdout(format_args!($($t)*), false)
+    };
+}
+
+/// The body of [`outln!`] and [`out!`].
+pub fn write_stdout(args: std::fmt::Arguments, newline: bool) {
+    use std::io::Write;
+    let mut o = std::io::stdout().lock();
+    let r = o
+        .write_fmt(args)
+        .and_then(|()| if newline { o.write_all(b"\n") } else { Ok(()) })
+        .and_then(|()| o.flush());
+    match r {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => {
+            eprintln!("error: cannot write to standard output: {e}");
+            std::process::exit(1);
+        }
+    }
+}
+
 /// Records `args` (without the program name) as the command being run, for manifests and
 /// reproduction lines; `None` goes back to the process's own arguments.
 pub fn set_args(args: Option<Vec<String>>) {

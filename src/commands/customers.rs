@@ -218,6 +218,9 @@ fn customers_locked(
         c.outside_window + c.type_not_included,
         a.out.display()
     );
+    if d.rules.cols.id.is_none() {
+        crate::status!("note: {}", report::no_record_id_sentence(&manifest.frame).1);
+    }
     if c.flagged() > 0 {
         crate::status!(
             "note: {} rows were flagged and left out; see {}",
@@ -250,7 +253,8 @@ pub fn frame_info(d: &CustomerDraw, path: String, read: ReadOptions) -> Customer
             used.insert(k.to_string(), s.header[i].clone());
         }
     };
-    put("id", Some(c.id));
+    put("id", c.id);
+    put("customer_no", c.customer);
     put("outlet", Some(c.outlet));
     put("date", Some(c.date));
     put("phone", c.phone);
@@ -323,7 +327,7 @@ fn render_sample(d: &CustomerDraw) -> Vec<u8> {
     // Field by field, numbers through one buffer: no string is made per cell.
     let mut num = String::new();
     for r in &d.rows {
-        field(&mut w, &r.cells[c.id]);
+        field(&mut w, d.unit_id(r).as_bytes());
         field(&mut w, &r.stratum);
         field(&mut w, &r.outlet);
         field(&mut w, r.role.as_str());
@@ -336,7 +340,10 @@ fn render_sample(d: &CustomerDraw) -> Vec<u8> {
             field(&mut w, "");
         }
         for (i, v) in r.cells.iter().enumerate() {
-            if Some(i) == c.phone || (Some(i) == Some(c.person) && c.person != c.id) {
+            // A person key other than the phone (an ID card number, say) is masked too; a
+            // customer number is not personal data and stays readable.
+            let key = i == c.person && Some(i) != c.id && Some(i) != c.customer;
+            if Some(i) == c.phone || key {
                 field(&mut w, mask_phone(v));
             } else if Some(i) == c.name {
                 field(&mut w, mask_name(v));
@@ -354,7 +361,7 @@ fn render_call_sheet(d: &CustomerDraw) -> (Vec<u8>, Vec<u8>) {
     let c = &d.rules.cols;
     let header = &d.scan.header;
     let mut w = writer();
-    let skip: Vec<usize> = [Some(c.id), Some(c.outlet), c.name, c.phone]
+    let skip: Vec<usize> = [c.id, Some(c.outlet), c.name, c.phone]
         .into_iter()
         .flatten()
         .collect();
@@ -386,7 +393,7 @@ fn render_call_sheet(d: &CustomerDraw) -> (Vec<u8>, Vec<u8>) {
         field(&mut w, &r.outlet);
         number(&mut w, &mut num, format_args!("{}", r.rank));
         field(&mut w, r.role.as_str());
-        field(&mut w, &r.cells[c.id]);
+        field(&mut w, d.unit_id(r).as_bytes());
         field(&mut w, c.name.map_or("", |i| r.cells[i].as_str()));
         field(&mut w, c.phone.map_or("", |i| r.cells[i].as_str()));
         number(&mut w, &mut num, format_args!("{}", date_of(r.person.date)));
@@ -489,6 +496,8 @@ fn params_from_args(a: &CustomerArgs) -> Result<CustomerParams> {
         person_key: a.person_key.clone(),
         type_col: a.type_col.clone(),
         name_col: a.name_col.clone(),
+        customer_col: a.customer_col.clone(),
+        replay: false,
     })
 }
 

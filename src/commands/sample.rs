@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use crate::cli::OutletArgs;
 use crate::draw::{Draw, OutletParams, draw_outlets};
 use crate::error::{Error, Result};
-use crate::io::frame::{DEFAULT_CLOSED, Frame, OUTLET_ID_ALIASES};
+use crate::io::frame::{DEFAULT_CLOSED, Frame, outlet_list_id_names};
 use crate::io::ledger;
 use crate::io::lists;
 use crate::io::manifest::{FORMAT, FrameInfo, Manifest};
@@ -33,7 +33,7 @@ pub fn read_and_draw(
     p: &OutletParams,
 ) -> Result<Drawn> {
     let table = read_table(path, read)?;
-    let frame = Frame::new(table, p.id_col.as_deref(), OUTLET_ID_ALIASES)?;
+    let frame = Frame::new(table, p.id_col.as_deref(), &outlet_list_id_names())?;
     let draw = draw_outlets(&frame, seed, p)?;
     let sample_csv = sample_csv(&frame, &draw);
     let canonical_sha256 = sha256_hex(&frame.canonical_csv());

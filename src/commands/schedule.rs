@@ -262,7 +262,7 @@ fn column(t: &RawTable, aliases: &[&str], what: &str) -> Result<usize> {
             t.name(),
             aliases.join(", "),
             crate::io::limits::list_columns(&t.header),
-            aliases[0]
+            what
         ))
     })
 }
@@ -371,13 +371,9 @@ fn parse_dates(s: &str) -> std::result::Result<BTreeSet<NaiveDate>, String> {
 /// The field team. Every problem is listed with its line and column.
 pub fn read_people(path: &Path) -> Result<Vec<Person>> {
     let t = table(path)?;
-    let id = column(
-        &t,
-        &["person_id", "id", "编号", "工号", "人员编号"],
-        "person id",
-    )?;
+    let id = column(&t, crate::io::vocab::PERSON_ID.names, "person id")?;
     let name = optional(&t, &["name", "姓名"]);
-    let roles = column(&t, &["roles", "role", "角色"], "roles")?;
+    let roles = column(&t, crate::io::vocab::ROLES.names, "roles")?;
     let city = optional(&t, &["city", "home_city", "城市", "常驻城市"]);
     let per_day = column(
         &t,
@@ -518,7 +514,7 @@ pub fn read_previous(path: &Path) -> Result<BTreeSet<(String, String)>> {
 /// Per-outlet kinds: outlet_id, kinds.
 pub fn read_kinds_file(path: &Path) -> Result<BTreeMap<String, BTreeSet<Kind>>> {
     let t = table(path)?;
-    let outlet = column(&t, &["outlet_id", "网点编号"], "outlet_id")?;
+    let outlet = column(&t, crate::io::vocab::OUTLET_ID.names, "outlet_id")?;
     let kinds = column(&t, &["kinds", "kind", "类型"], "kinds")?;
     let mut out = BTreeMap::new();
     let mut problems = Problems::new();
@@ -541,8 +537,8 @@ pub fn read_kinds_file(path: &Path) -> Result<BTreeMap<String, BTreeSet<Kind>>> 
 /// drawn, an unknown outcome or an attempt recorded twice is an error naming the line.
 pub fn read_outcomes(path: &Path, sheet: &[SheetRow]) -> Result<BTreeMap<String, Vec<Outcome>>> {
     let t = table(path)?;
-    let unit = column(&t, &["unit_id", "客户编号", "工单号"], "unit_id")?;
-    let outcome = column(&t, &["outcome", "result", "结果", "通话结果"], "outcome")?;
+    let unit = column(&t, crate::io::vocab::RESULT_CUSTOMER.names, "unit_id")?;
+    let outcome = column(&t, crate::io::vocab::OUTCOME.names, "outcome")?;
     let attempt = optional(&t, &["attempt", "次数", "第几次"]);
     let drawn: std::collections::HashSet<&str> =
         sheet.iter().map(|r| r.customer.unit_id.as_str()).collect();

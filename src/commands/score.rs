@@ -16,7 +16,7 @@ pub fn scheme(c: SchemeCommand) -> Result<()> {
     match c {
         SchemeCommand::Show { name } => match scheme::builtin(&name) {
             Some(text) => {
-                print!("{text}");
+                crate::out!("{text}");
                 Ok(())
             }
             None => Err(Error::usage(format!(
@@ -27,7 +27,7 @@ pub fn scheme(c: SchemeCommand) -> Result<()> {
         SchemeCommand::Check { file } => {
             let s = load_scheme(&file.display().to_string())?;
             for l in scheme::tree_lines(&s) {
-                println!("{l}");
+                crate::outln!("{l}");
             }
             eprintln!(
                 "{}: valid: {} indicators, {} items, scale {}, {} levels",
@@ -61,8 +61,8 @@ pub fn load_scheme(arg: &str) -> Result<Scheme> {
 fn read_findings(s: &Scheme, path: &Path) -> Result<Findings> {
     let t = read_table(path, &ReadOptions::default())?;
     let find = |aliases: &[&str]| crate::scoring::responses::find(&t.header, aliases);
-    let item = find(&["item", "code", "item_code", "评分项", "项目", "编号"]);
-    let result = find(&["result", "finding", "结果", "判定", "结论", "得分"]);
+    let item = find(crate::io::vocab::FINDING_ITEM.names);
+    let result = find(crate::io::vocab::FINDING_RESULT.names);
     let note = find(&["note", "notes", "备注", "说明", "描述"]);
     let (Some(item), Some(result)) = (item, result) else {
         return Err(Error::data(format!(

@@ -6,8 +6,8 @@ use crate::seed::Seed;
 
 pub fn run() -> Result<()> {
     let s = Seed::fresh();
-    println!("seed: {}", s.canonical());
-    println!("commitment (SHA-256): {}", s.commitment());
+    crate::outln!("seed: {}", s.canonical());
+    crate::outln!("commitment (SHA-256): {}", s.commitment());
     eprintln!(
         "Publish the commitment before the draw, keep the seed private until then, and draw with\n  --seed {} --seed-commitment {}",
         s.canonical(),

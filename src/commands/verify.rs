@@ -333,9 +333,9 @@ fn conclude(dir: &Path, diffs: Vec<String>, notes: Vec<String>, what: String) ->
                 .join("\n")
         )));
     }
-    println!("verified: {} — {what}", dir.display());
+    crate::outln!("verified: {} — {what}", dir.display());
     for n in notes {
-        println!("note: {n}");
+        crate::outln!("note: {n}");
     }
     Ok(())
 }
@@ -439,14 +439,8 @@ fn verify_customers(
     let (frame_path, read) =
         locate_frame(a, &m.frame.path, &m.frame.read, "the service records are")?;
     let odir = outlets_dir(&a.dir, &m.parameters);
-    let (d, outlet_sha) = run_draw(
-        &frame_path,
-        &read,
-        &seed,
-        &m.parameters,
-        odir.as_deref(),
-        &a.dir,
-    )?;
+    let params = m.parameters.pinned(&m.frame.columns_used);
+    let (d, outlet_sha) = run_draw(&frame_path, &read, &seed, &params, odir.as_deref(), &a.dir)?;
     if outlet_sha != m.parameters.outlet_sample_sha256 {
         diffs.push("the outlet draw's sample.csv (stage 1) changed since the customer draw".into());
     }

@@ -30,6 +30,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::io::frame::find_column;
 use crate::io::table::{RawTable, ReadOptions};
+use crate::io::vocab;
 use crate::model::Role;
 use crate::prn::{Domain, PrnBatch};
 use crate::seed::Seed;
@@ -37,66 +38,6 @@ use crate::sizing::{Allocation, allocate};
 use resolve::Person;
 use scan::{Columns, Rules, Scan, Source};
 use size::Cochran;
-
-/// Header names recognised as the service record id.
-pub const RECORD_ID_ALIASES: &[&str] = &[
-    "customer_id",
-    "record_id",
-    "order_id",
-    "客户编号",
-    "顾客编号",
-    "工单号",
-    "服务单号",
-    "工单编号",
-    "订单号",
-    "记录编号",
-    "id",
-    "编号",
-];
-/// Header names recognised as the outlet of a service record.
-pub const OUTLET_ALIASES: &[&str] = &[
-    "outlet_id",
-    "网点编号",
-    "网点代码",
-    "网点编码",
-    "服务网点编号",
-    "门店编号",
-    "outlet",
-];
-/// Header names recognised as the service date.
-pub const DATE_ALIASES: &[&str] = &[
-    "service_date",
-    "服务日期",
-    "服务时间",
-    "维修日期",
-    "完成日期",
-    "日期",
-    "date",
-];
-/// Header names recognised as the phone number.
-pub const PHONE_ALIASES: &[&str] = &[
-    "phone",
-    "mobile",
-    "tel",
-    "telephone",
-    "电话",
-    "手机",
-    "手机号",
-    "手机号码",
-    "联系电话",
-    "客户电话",
-];
-/// Header names recognised as the customer's name.
-pub const NAME_ALIASES: &[&str] = &[
-    "name",
-    "customer_name",
-    "姓名",
-    "客户姓名",
-    "顾客姓名",
-    "联系人",
-];
-/// Header names recognised as the service type.
-pub const TYPE_ALIASES: &[&str] = &["service_type", "服务类型", "服务类别", "业务类型"];
 
 /// Everything that decides a customer draw, stored in the manifest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -125,6 +66,35 @@ pub struct CustomerParams {
     pub person_key: Option<String>,
     pub type_col: Option<String>,
     pub name_col: Option<String>,
+    /// The customer number column (客户编号), when named with `--customer-col`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_col: Option<String>,
+    /// Set by `verify` only: the columns are exactly those named (an absent `id_col` means
+    /// the draw had no record id column), so a replay never re-guesses a column.
+    #[serde(skip)]
+    pub replay: bool,
+}
+
+impl CustomerParams {
+    /// The parameters for replaying a draw whose manifest recorded `used` (role → header
+    /// name, as `frame_info` writes it): every column as recorded, none guessed again, so a
+    /// change to the column vocabulary never changes what `verify` re-derives.
+    pub fn pinned(&self, used: &std::collections::BTreeMap<String, String>) -> CustomerParams {
+        let mut p = self.clone();
+        let get = |k: &str| used.get(k).cloned();
+        p.id_col = p.id_col.or_else(|| get("id"));
+        p.outlet_col = p.outlet_col.or_else(|| get("outlet"));
+        p.date_col = p.date_col.or_else(|| get("date"));
+        p.phone_col = p.phone_col.or_else(|| get("phone"));
+        p.type_col = p.type_col.or_else(|| get("service_type"));
+        p.name_col = p.name_col.or_else(|| get("name"));
+        p.customer_col = p.customer_col.or_else(|| get("customer_no"));
+        if p.person_key.is_none() && get("person_key") != get("phone") {
+            p.person_key = get("person_key");
+        }
+        p.replay = true;
+        p
+    }
 }
 
 /// The first stage as read from an outlet draw folder.
@@ -207,6 +177,20 @@ pub struct CustomerDraw {
     pub rows: Vec<CustomerRow>,
 }
 
+impl CustomerDraw {
+    /// The `unit_id` of a drawn person: the record id of the row that represents them; without
+    /// a record id column, their customer number when that is the person key, else
+    /// `<outlet id>-<rank>`. Never the phone number, and independent of the rows' order.
+    pub fn unit_id<'a>(&self, r: &'a CustomerRow) -> std::borrow::Cow<'a, str> {
+        let c = &self.rules.cols;
+        match c.id {
+            Some(i) => r.cells[i].as_str().into(),
+            None if c.customer == Some(c.person) => r.cells[c.person].as_str().into(),
+            None => format!("{}-{}", r.outlet, r.rank).into(),
+        }
+    }
+}
+
 /// Reads an outlet draw folder: its sample (stage 1) and its outlet list's ids.
 pub fn read_outlet_stage(dir: &Path) -> Result<(OutletStage, String)> {
     let sample = dir.join("sample.csv");
@@ -283,46 +267,61 @@ pub fn rules_for(t: &RawTable, p: &CustomerParams, stage: Option<&OutletStage>) 
     let req = |c: Option<&str>, aliases: &[&str], flag: &str, what: &str| -> Result<usize> {
         Ok(find_column(t, c, aliases, flag, what)?.expect("required column"))
     };
-    let id = req(
-        p.id_col.as_deref(),
-        RECORD_ID_ALIASES,
-        "--id-col",
-        "the service record id",
+    let opt = |c: Option<&str>, role: &vocab::ColumnRole, flag: &str| -> Result<Option<usize>> {
+        if p.replay && c.is_none() {
+            return Ok(None);
+        }
+        find_column(t, c, role.names, flag, "")
+    };
+    let id = opt(p.id_col.as_deref(), &vocab::RECORD_ID, "--id-col")?;
+    let customer = opt(
+        p.customer_col.as_deref(),
+        &vocab::CUSTOMER_NO,
+        "--customer-col",
     )?;
     let outlet = req(
         p.outlet_col.as_deref(),
-        OUTLET_ALIASES,
+        vocab::OUTLET_ID.names,
         "--outlet-col",
         "the outlet id",
     )?;
     let date = req(
         p.date_col.as_deref(),
-        DATE_ALIASES,
+        vocab::SERVICE_DATE.names,
         "--date-col",
         "the service date",
     )?;
-    let phone = find_column(t, p.phone_col.as_deref(), PHONE_ALIASES, "--phone-col", "")?;
-    let name = find_column(t, p.name_col.as_deref(), NAME_ALIASES, "--name-col", "")?;
-    let service_type = find_column(t, p.type_col.as_deref(), TYPE_ALIASES, "--type-col", "")?;
-    let person = match (&p.person_key, phone) {
-        (Some(k), _) => req(Some(k), &[], "--person-key", "")?,
-        (None, Some(phone)) => phone,
-        // Without phones the field team has no one to call, and record ids are not people.
-        (None, None) => {
+    let phone = opt(p.phone_col.as_deref(), &vocab::PHONE, "--phone-col")?;
+    let name = opt(p.name_col.as_deref(), &vocab::NAME, "--name-col")?;
+    let service_type = opt(p.type_col.as_deref(), &vocab::SERVICE_TYPE, "--type-col")?;
+    let person = match (&p.person_key, phone, customer) {
+        (Some(k), _, _) => req(Some(k), &[], "--person-key", "")?,
+        (None, Some(phone), _) => phone,
+        // No phone: the customer number identifies the person (CONTRACT.md, Customers).
+        (None, None, Some(customer)) => customer,
+        // Record ids are not people.
+        (None, None, None) => {
             // The file lacks a column, as when the outlet column is missing: a data error
             // (exit 1), not a usage error.
             return Err(Error::data(format!(
-                "{}:1: no phone column; looked for {}\nhint: name it with --phone-col, or give --person-key COLUMN to draw people without phone numbers",
+                "{}:1: no phone column and no customer number column; looked for {} and {}\nhint: name one with --phone-col or --customer-col, or give --person-key COLUMN",
                 t.name(),
-                PHONE_ALIASES.join(", ")
+                vocab::PHONE.names.join(", "),
+                vocab::CUSTOMER_NO.names.join(", ")
             )));
         }
     };
+    for i in [id, Some(outlet), Some(date), phone, customer, Some(person)]
+        .into_iter()
+        .flatten()
+    {
+        vocab::check_named_once(&t.name(), &t.header, i)?;
+    }
     if !p.service_types.is_empty() && service_type.is_none() {
         return Err(Error::data(format!(
             "{}:1: --service-types needs a service type column; looked for {}\nhint: name it with --type-col",
             t.name(),
-            TYPE_ALIASES.join(", ")
+            vocab::SERVICE_TYPE.names.join(", ")
         )));
     }
     let day = |s: &Option<String>, flag: &str| -> Result<Option<i32>> {
@@ -340,6 +339,7 @@ pub fn rules_for(t: &RawTable, p: &CustomerParams, stage: Option<&OutletStage>) 
             date,
             phone,
             person,
+            customer,
             service_type,
             name,
         },

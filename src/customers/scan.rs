@@ -49,12 +49,16 @@ const SPILL_BUF: usize = 64 * 1024;
 /// Which column holds what (indices into the header).
 #[derive(Debug, Clone)]
 pub struct Columns {
-    pub id: usize,
+    /// The service record id; `None` when the records have no such column (rows are then
+    /// named by their line, and no id can repeat).
+    pub id: Option<usize>,
     pub outlet: usize,
     pub date: usize,
     pub phone: Option<usize>,
     /// The person key column; when it is the phone column, keys are phone digits.
     pub person: usize,
+    /// The customer number (客户编号), a person key when there is no phone column.
+    pub customer: Option<usize>,
     pub service_type: Option<usize>,
     pub name: Option<usize>,
 }
@@ -590,13 +594,15 @@ impl Worker {
     fn row<C: Cells + ?Sized>(&mut self, rules: &Rules, line: u64, offset: u64, cells: &C) {
         self.counts.rows += 1;
         let c = &rules.cols;
-        let id = cells.cell(c.id);
-        if id.is_empty() {
-            self.counts.flagged_no_id += 1;
-            self.flag(line, c.id, "empty record id", "");
-            return;
+        if let Some(idc) = c.id {
+            let id = cells.cell(idc);
+            if id.is_empty() {
+                self.counts.flagged_no_id += 1;
+                self.flag(line, idc, "empty record id", "");
+                return;
+            }
+            self.ids.see(id.as_bytes());
         }
-        self.ids.see(id.as_bytes());
         let outlet = cells.cell(c.outlet);
         if outlet.is_empty() {
             self.counts.flagged_no_outlet += 1;
@@ -1262,13 +1268,15 @@ fn stream_csv(
         problems.into_result(
             "every row must have as many fields as the header; quote cells that contain the delimiter",
         )?;
-        if !order.rising() {
+        if let Some(id_col) = rules.cols.id
+            && !order.rising()
+        {
             let layout = Layout {
                 path,
                 name: &name,
                 delimiter,
-                id_col: rules.cols.id,
-                id_header: &header[rules.cols.id],
+                id_col,
+                id_header: &header[id_col],
                 data_start,
                 data_line,
             };
@@ -2062,24 +2070,23 @@ fn scan_table(
     let mut rules = chooser.choose(&t)?;
     rules.excel_serial = t.format == Format::Xlsx;
     let name = t.name();
-    let layout = Layout {
-        path,
-        name: &name,
-        delimiter: b',',
-        id_col: rules.cols.id,
-        id_header: &t.header[rules.cols.id],
-        data_start: 0,
-        data_line: 0,
-    };
-    ids::check_rows(
-        &layout,
-        t.rows.iter().map(|r| {
-            (
-                r.line,
-                r.cells.get(rules.cols.id).map_or("", String::as_str),
-            )
-        }),
-    )?;
+    if let Some(id_col) = rules.cols.id {
+        let layout = Layout {
+            path,
+            name: &name,
+            delimiter: b',',
+            id_col,
+            id_header: &t.header[id_col],
+            data_start: 0,
+            data_line: 0,
+        };
+        ids::check_rows(
+            &layout,
+            t.rows
+                .iter()
+                .map(|r| (r.line, r.cells.get(id_col).map_or("", String::as_str))),
+        )?;
+    }
     let mut wk = Worker::new(0, dir.path(), &t.name(), &rules);
     for (i, r) in t.rows.iter().enumerate() {
         let cells: Vec<&str> = r.cells.iter().map(String::as_str).collect();

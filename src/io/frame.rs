@@ -7,28 +7,19 @@
 use std::collections::HashMap;
 
 use super::table::RawTable;
+use super::vocab;
 use crate::error::{Error, Problems, Result};
 
-/// Header names recognised as the outlet id, in order of preference.
-pub const OUTLET_ID_ALIASES: &[&str] = &[
-    "outlet_id",
-    "网点编号",
-    "网点代码",
-    "网点编码",
-    "网点id",
-    "门店编号",
-    "门店代码",
-    "服务网点编号",
-    "outlet_code",
-    "outlet",
-    "id",
-    "编号",
-    "代码",
-    "code",
-];
+/// Header names recognised as an outlet list's id, in order of preference: the outlet-id
+/// names, then the generic ones an outlet list may use (io::vocab).
+pub fn outlet_list_id_names() -> Vec<&'static str> {
+    let mut v = vocab::OUTLET_ID.names.to_vec();
+    v.extend_from_slice(vocab::OUTLET_LIST_ID.names);
+    v
+}
 
 /// Header names recognised as an outlet status column.
-pub const STATUS_ALIASES: &[&str] = &["status", "状态", "营业状态", "网点状态"];
+pub const STATUS_ALIASES: &[&str] = vocab::STATUS.names;
 
 /// Status values that mean the outlet is closed (compared trimmed, ASCII case-insensitive).
 pub const DEFAULT_CLOSED: &[&str] = &["closed", "停业", "关闭", "注销"];
@@ -45,6 +36,7 @@ impl Frame {
     pub fn new(table: RawTable, id_col: Option<&str>, aliases: &[&str]) -> Result<Frame> {
         let id = find_column(&table, id_col, aliases, "--id-col", "the unit id")?
             .expect("required column");
+        vocab::check_named_once(&table.name(), &table.header, id)?;
         let frame = Frame { table, id_col: id };
         frame.check_ids()?;
         Ok(frame)
@@ -128,9 +120,9 @@ impl Frame {
     }
 }
 
-/// Normalises a header for matching: trimmed, ASCII lower case.
+/// Normalises a header for matching (io::vocab::fold).
 fn norm(s: &str) -> String {
-    s.trim().to_ascii_lowercase()
+    vocab::fold(s)
 }
 
 /// Finds a column by the name the user gave (`flag`), or else by the first alias present.

@@ -4,16 +4,15 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::frame::{OUTLET_ID_ALIASES, find_column};
+use super::frame::{find_column, outlet_list_id_names};
 use super::table::{ReadOptions, read_table};
+use super::vocab;
 use crate::draw::{Listed, Visited};
 use crate::error::{Problems, Result};
 
-const REASON_ALIASES: &[&str] = &["reason", "原因", "理由", "说明", "备注"];
-
 fn id_aliases() -> Vec<&'static str> {
     let mut v = vec!["unit_id"];
-    v.extend_from_slice(OUTLET_ID_ALIASES);
+    v.extend(outlet_list_id_names());
     v
 }
 
@@ -21,7 +20,7 @@ fn id_aliases() -> Vec<&'static str> {
 pub fn read_listed(path: &Path, flag: &str) -> Result<Vec<Listed>> {
     let t = read_table(path, &ReadOptions::default())?;
     let id = find_column(&t, None, &id_aliases(), flag, "the outlet id")?.expect("required");
-    let reason = find_column(&t, None, REASON_ALIASES, flag, "the reason")?.expect("required");
+    let reason = find_column(&t, None, vocab::REASON.names, flag, "the reason")?.expect("required");
     let name = t.name();
     let mut out = Vec::new();
     let mut problems = Problems::new();
@@ -82,7 +81,7 @@ pub fn read_allocation(path: &Path) -> Result<BTreeMap<String, u64>> {
     let st = find_column(
         &t,
         None,
-        &["stratum", "层", "分层"],
+        vocab::STRATUM.names,
         "--allocation",
         "the stratum",
     )?
@@ -90,7 +89,7 @@ pub fn read_allocation(path: &Path) -> Result<BTreeMap<String, u64>> {
     let n = find_column(
         &t,
         None,
-        &["n", "样本量", "size"],
+        vocab::STRATUM_SIZE.names,
         "--allocation",
         "the size n",
     )?

@@ -10,4 +10,5 @@ pub mod lists;
 pub mod manifest;
 pub mod output;
 pub mod table;
+pub mod vocab;
 pub mod xlsx;

@@ -11,6 +11,31 @@ use crate::report::justification::md;
 /// Most outlets listed one by one; beyond this the table is summarised.
 const MAX_OUTLET_ROWS: usize = 400;
 
+/// What names rows and drawn people when the records have no record id column: the
+/// sentence in Chinese and in English.
+pub fn no_record_id_sentence(
+    f: &crate::commands::customers::CustomerFrameInfo,
+) -> (String, String) {
+    let (zh, en) = match f.columns_used.get("customer_no") {
+        Some(c) if f.columns_used.get("person_key") == Some(c) => (
+            format!("其客户编号（列 `{}`）", md(c)),
+            format!("their customer number (column `{}`)", md(c)),
+        ),
+        _ => (
+            "“网点编号-序号”".to_string(),
+            "`<outlet id>-<rank>`".to_string(),
+        ),
+    };
+    (
+        format!(
+            "服务记录无工单号列：记录以行号标识（flagged.csv），抽中顾客的 unit_id 为{zh}，不使用电话号码。"
+        ),
+        format!(
+            "The service records have no record id column (工单号): rows are named by their line (flagged.csv), and a drawn person's unit_id is {en}, never the phone number."
+        ),
+    )
+}
+
 pub fn render(m: &CustomerManifest, d: &CustomerDraw) -> String {
     let mut s = String::new();
     let p = &m.parameters;
@@ -150,6 +175,10 @@ pub fn render(m: &CustomerManifest, d: &CustomerDraw) -> String {
         pc.persons_sampled_outlets,
         pc.persons_other_outlets
     );
+    if !f.columns_used.contains_key("id") {
+        let (zh, en) = no_record_id_sentence(f);
+        let _ = writeln!(s, "{zh} {en}\n");
+    }
     let _ = writeln!(s, "## 4. 样本量 Sample size\n");
     match z.rule.as_str() {
         "per-outlet" => {

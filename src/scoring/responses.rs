@@ -131,56 +131,15 @@ impl Responses {
     }
 }
 
-const RESPONDENT: &[&str] = &[
-    "response_id",
-    "respondent",
-    "respondent_id",
-    "问卷编号",
-    "答卷编号",
-    "受访者编号",
-    "样本编号",
-    "id",
-    "_uuid",
-    "_id",
-];
-const OUTLET: &[&str] = &["outlet_id", "outlet", "网点编号", "网点代码", "网点"];
-const CUSTOMER: &[&str] = &[
-    "customer_id",
-    "customer",
-    "顾客编号",
-    "客户编号",
-    "unit_id",
-    "工单号",
-];
-const QUESTION: &[&str] = &[
-    "question_code",
-    "question",
-    "item",
-    "题号",
-    "题目编号",
-    "问题编号",
-];
-const ANSWER: &[&str] = &["answer", "score", "value", "答案", "回答", "得分"];
-const DATE: &[&str] = &[
-    "date",
-    "visit_date",
-    "日期",
-    "访问日期",
-    "暗访日期",
-    "today",
-    "submitdate",
-];
-const BY: &[&str] = &[
-    "by",
-    "person_id",
-    "shopper",
-    "interviewer",
-    "auditor",
-    "访员",
-    "暗访员",
-    "访问员",
-    "调查员",
-];
+use crate::io::vocab;
+
+const RESPONDENT: &[&str] = vocab::RESPONDENT.names;
+const OUTLET: &[&str] = vocab::RESULT_OUTLET.names;
+const CUSTOMER: &[&str] = vocab::RESULT_CUSTOMER.names;
+const QUESTION: &[&str] = vocab::QUESTION.names;
+const ANSWER: &[&str] = vocab::ANSWER.names;
+const DATE: &[&str] = vocab::VISIT_DATE.names;
+const BY: &[&str] = vocab::BY.names;
 /// Columns survey platforms add that are not answers.
 const META: &[&str] = &[
     "submitdate",
@@ -217,7 +176,7 @@ const META: &[&str] = &[
 ];
 
 fn norm(h: &str) -> String {
-    h.trim().to_lowercase()
+    vocab::fold(h)
 }
 
 /// The first alias present, compared lowercased, also after a KoboToolbox group prefix

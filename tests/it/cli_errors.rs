@@ -332,3 +332,20 @@ fn pps_size_certainty_units_count_as_random_design() {
     let s = std::fs::read_to_string(t.path().join("out/sample.csv")).unwrap();
     assert_eq!(s.matches(",certainty,").count(), 4, "{s}");
 }
+
+/// `svcaudit scheme show gbt27922 | head` must end quietly: the reader closed the pipe, which
+/// asks for no more output; it is not an error (was: a panic with exit 101 and a backtrace).
+#[test]
+fn a_closed_stdout_pipe_ends_quietly_with_exit_0() {
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("svcaudit"))
+        .args(["scheme", "show", "gbt27922"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("runs");
+    // Close the reading end before svcaudit writes: its first write meets a closed pipe.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("ends");
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}

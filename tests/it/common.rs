@@ -88,5 +88,7 @@ pub fn per_outlet_params(m: u64, reserve: u64) -> svcaudit::customers::CustomerP
         person_key: None,
         type_col: None,
         name_col: None,
+        customer_col: None,
+        replay: false,
     }
 }

@@ -144,7 +144,7 @@ fn limits_on_columns_cells_and_records_give_clear_errors() {
     drop(long);
     // The streamed reader: a 20 MB record, a 2 MB cell, a NUL byte, an unclosed quote; and a
     // 40 MB record with more rows after it, longer than a record may be.
-    let head = "customer_id,outlet_id,phone,service_date\nR1,O1,13900000001,2025-01-01\n";
+    let head = "record_id,outlet_id,phone,service_date\nR1,O1,13900000001,2025-01-01\n";
     let cases = [
         (
             "record.csv",

@@ -44,7 +44,7 @@ fn records(people: usize, outlets: usize, salt: u64) -> Vec<String> {
     rows
 }
 
-const HEADER: &str = "customer_id,outlet_id,name,phone,service_date,service_type,product";
+const HEADER: &str = "record_id,outlet_id,name,phone,service_date,service_type,product";
 
 fn write(path: &Path, rows: &[String]) {
     let mut s = format!("{HEADER}\n");
@@ -356,7 +356,7 @@ fn bad_rows_are_flagged_or_stop_the_draw_with_their_line() {
     );
     assert!(!t.path().join("p").exists());
     // Undecodable bytes in a file forced to UTF-8 name the line.
-    std::fs::write(t.path().join("c.csv"), b"customer_id,outlet_id,phone,service_date\nR1,O1,13900000001,2025-01-01\nR2,O\xff\xfe1,13900000002,2025-01-01\n").unwrap();
+    std::fs::write(t.path().join("c.csv"), b"record_id,outlet_id,phone,service_date\nR1,O1,13900000001,2025-01-01\nR2,O\xff\xfe1,13900000002,2025-01-01\n").unwrap();
     let (code, _, err) = run_in(
         t.path(),
         &[
@@ -381,7 +381,7 @@ fn bad_rows_are_flagged_or_stop_the_draw_with_their_line() {
     // Without --encoding such a file is read as GB18030; bytes invalid there too name
     // their line (here the fourth, after valid GBK Chinese on the third).
     let mut g = encoding_rs::GBK
-        .encode("customer_id,outlet_id,phone,service_date\nR1,O1,13900000001,2025-01-01\nR2,广州,13900000002,2025-01-01\n")
+        .encode("record_id,outlet_id,phone,service_date\nR1,O1,13900000001,2025-01-01\nR2,广州,13900000002,2025-01-01\n")
         .0
         .into_owned();
     g.extend_from_slice(b"R3,O\x811,13900000003,2025-01-01\n");
@@ -602,7 +602,7 @@ fn duplicated_record_ids_stop_the_draw_naming_every_line() {
         assert_eq!(o.status.code(), Some(1), "{file} {block:?}: {err}");
         assert!(
             err.contains(&format!(
-                "{file}:11:1: column customer_id: record id `R00010` occurs 3 times, {l10}"
+                "{file}:11:1: column record_id: record id `R00010` occurs 3 times, {l10}"
             )),
             "{file} {block:?}: {err}"
         );

@@ -142,7 +142,7 @@ fn corpus() -> Vec<Vec<u8>> {
             }
         }
     }
-    v.push(b"customer_id,outlet_id,name,phone,service_date,service_type,product\nR1,O1,\xE5\xBC\xA0\xE4\xB8\x89,13800138000,2025-03-01,\xE7\xBB\xB4\xE4\xBF\xAE,x\nR2,O2,\"a,b\",+86 139 0000 0001,2025/3/2,\xE5\xAE\x89\xE8\xA3\x85,\"y\"\"z\"\n".to_vec());
+    v.push(b"record_id,outlet_id,name,phone,service_date,service_type,product\nR1,O1,\xE5\xBC\xA0\xE4\xB8\x89,13800138000,2025-03-01,\xE7\xBB\xB4\xE4\xBF\xAE,x\nR2,O2,\"a,b\",+86 139 0000 0001,2025/3/2,\xE5\xAE\x89\xE8\xA3\x85,\"y\"\"z\"\n".to_vec());
     v
 }
 

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use proptest::prelude::*;
 use svcaudit::draw::{OutletParams, draw_outlets};
-use svcaudit::io::frame::{Frame, OUTLET_ID_ALIASES};
+use svcaudit::io::frame::{Frame, outlet_list_id_names};
 use svcaudit::io::table::{ReadOptions, read_table_bytes};
 use svcaudit::model::Role;
 use svcaudit::sampling::Method;
@@ -18,7 +18,7 @@ fn frame(units: &[(u8, u32)]) -> Frame {
         s.push_str(&format!("id{i},S{st},{size},{}\n", size % 7));
     }
     let t = read_table_bytes(Path::new("p.csv"), s.as_bytes(), &ReadOptions::default()).unwrap();
-    Frame::new(t, None, OUTLET_ID_ALIASES).unwrap()
+    Frame::new(t, None, &outlet_list_id_names()).unwrap()
 }
 
 fn method() -> impl Strategy<Value = Method> {

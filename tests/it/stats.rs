@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use svcaudit::draw::{OutletParams, draw_outlets};
-use svcaudit::io::frame::{Frame, OUTLET_ID_ALIASES};
+use svcaudit::io::frame::{Frame, outlet_list_id_names};
 use svcaudit::io::table::{ReadOptions, read_table_bytes};
 use svcaudit::model::Role;
 use svcaudit::sampling::Method;
@@ -18,7 +18,7 @@ const SEEDS: u64 = 2000;
 
 fn frame(csv: &str) -> Frame {
     let t = read_table_bytes(Path::new("t.csv"), csv.as_bytes(), &ReadOptions::default()).unwrap();
-    Frame::new(t, None, OUTLET_ID_ALIASES).unwrap()
+    Frame::new(t, None, &outlet_list_id_names()).unwrap()
 }
 
 /// Runs the draw over SEEDS seeds; returns per id (times sampled, stated π).

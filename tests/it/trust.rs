@@ -171,8 +171,7 @@ fn next(x: &mut u64) -> u64 {
 fn a_draw_killed_at_random_points_leaves_old_or_new_outputs_and_the_ledger_intact() {
     let t = tempfile::tempdir().unwrap();
     // Service records large enough that a debug build takes a while to draw them.
-    let mut s =
-        String::from("customer_id,outlet_id,name,phone,service_date,service_type,product\n");
+    let mut s = String::from("record_id,outlet_id,name,phone,service_date,service_type,product\n");
     for i in 0..60_000u64 {
         s.push_str(&format!(
             "R{i:07},O{:03},客户{i},139{:08},2025-{:02}-{:02},维修,空调\n",

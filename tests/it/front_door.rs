@@ -1,0 +1,232 @@
+//! Applicant files as they really come: CRM exports with record and customer numbers, and
+//! the one column vocabulary that every command uses (issue: one front door).
+
+use std::path::Path;
+
+use crate::common::{root, run_in};
+
+/// A CRM export: 工单号 (one per record) and 客户编号 (one per customer, repeated on every
+/// record of that customer), as a real CRM writes it.
+const CRM: &str = "工单号,客户编号,网点编号,客户姓名,联系电话,服务日期
+GD1,KH001,W1,张三,13800000001,2025-03-01
+GD2,KH001,W1,张三,13800000001,2025-04-01
+GD3,KH002,W1,李四,13800000002,2025-03-05
+GD4,KH003,W2,王五,13800000003,2025-03-07
+GD5,KH003,W2,王五,13800000003,2025-05-07
+GD6,KH004,W2,赵六,13800000004,2025-03-09
+";
+
+/// Keeps the columns at `keep` (0-based) of every line of `csv`.
+fn columns(csv: &str, keep: &[usize]) -> String {
+    csv.lines()
+        .map(|l| {
+            let cells: Vec<&str> = l.split(',').collect();
+            let kept: Vec<&str> = keep.iter().map(|&i| cells[i]).collect();
+            kept.join(",") + "\n"
+        })
+        .collect()
+}
+
+/// Draws one customer per outlet from `csv` with seed 1; returns (exit, sample.csv, stderr).
+fn draw(dir: &Path, csv: &str) -> (i32, String, String) {
+    std::fs::write(dir.join("r.csv"), csv).unwrap();
+    let (code, _, err) = run_in(
+        dir,
+        &[
+            "sample",
+            "customers",
+            "r.csv",
+            "--seed",
+            "1",
+            "--per-outlet",
+            "1",
+            "--out",
+            "out",
+        ],
+    );
+    let sample = std::fs::read_to_string(dir.join("out/sample.csv")).unwrap_or_default();
+    (code, sample, err)
+}
+
+/// `svcaudit verify DIR/out` exits 0.
+#[track_caller]
+fn assert_verifies(dir: &Path) {
+    let (code, out, err) = run_in(dir, &["verify", "out"]);
+    assert_eq!(code, 0, "{out}{err}");
+}
+
+/// The first `k` columns of every line after the header.
+fn head_cells(sample: &str, k: usize) -> Vec<String> {
+    sample
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').take(k).collect::<Vec<_>>().join(","))
+        .collect()
+}
+
+#[test]
+fn a_crm_export_with_record_and_customer_numbers_is_drawn_as_it_is() {
+    let t = tempfile::tempdir().unwrap();
+    let (code, sample, err) = draw(t.path(), CRM);
+    assert_eq!(code, 0, "{err}");
+    // KH001 has two records: one person, represented by the latest (GD2).
+    assert_eq!(
+        head_cells(&sample, 5),
+        ["GD2,all,W1,selected,1", "GD6,all,W2,selected,1"]
+    );
+    assert_eq!(
+        err,
+        "drew 2 customers to contact and 0 reserves in 2 outlets from 6 records (4 people; 0 flagged, 0 outside the window or type) into out\n"
+    );
+    let m = std::fs::read_to_string(t.path().join("out/manifest.json")).unwrap();
+    assert!(m.contains("\"customer_no\": \"客户编号\""), "{m}");
+    assert!(m.contains("\"id\": \"工单号\""), "{m}");
+    assert_verifies(t.path());
+}
+
+#[test]
+fn without_a_record_id_a_drawn_person_is_named_by_outlet_and_rank() {
+    let t = tempfile::tempdir().unwrap();
+    let (code, sample, err) = draw(t.path(), &columns(CRM, &[1, 2, 3, 4, 5]));
+    assert_eq!(code, 0, "{err}");
+    // The same people as with the record ids (the phone is the person key either way).
+    assert_eq!(
+        head_cells(&sample, 5),
+        ["W1-1,all,W1,selected,1", "W2-1,all,W2,selected,1"]
+    );
+    assert!(!sample.contains("13800000001"), "{sample}");
+    assert_eq!(
+        err,
+        "drew 2 customers to contact and 0 reserves in 2 outlets from 6 records (4 people; 0 flagged, 0 outside the window or type) into out\n\
+         note: The service records have no record id column (工单号): rows are named by their line (flagged.csv), and a drawn person's unit_id is `<outlet id>-<rank>`, never the phone number.\n"
+    );
+    let j = std::fs::read_to_string(t.path().join("out/justification.md")).unwrap();
+    assert!(j.contains("服务记录无工单号列"), "{j}");
+    assert_verifies(t.path());
+}
+
+#[test]
+fn without_phones_the_customer_number_is_the_person_and_the_unit() {
+    let t = tempfile::tempdir().unwrap();
+    let (code, sample, err) = draw(t.path(), &columns(CRM, &[1, 2, 3, 5]));
+    assert_eq!(code, 0, "{err}");
+    let units = head_cells(&sample, 1);
+    assert_eq!(units.len(), 2);
+    // One unit per customer number, and the number is shown as it is (not masked).
+    for u in &units {
+        assert!(u.starts_with("KH00"), "{sample}");
+        assert_eq!(sample.matches(u.as_str()).count(), 2, "{sample}");
+    }
+    assert!(
+        err.contains("unit_id is their customer number (column `客户编号`)"),
+        "{err}"
+    );
+    assert_verifies(t.path());
+}
+
+#[test]
+fn neither_phone_nor_customer_number_is_refused_naming_both() {
+    let t = tempfile::tempdir().unwrap();
+    let (code, _, err) = draw(t.path(), &columns(CRM, &[0, 2, 5]));
+    assert_eq!(code, 1);
+    assert_eq!(
+        err,
+        "error: r.csv:1: no phone column and no customer number column; looked for phone, mobile, tel, telephone, 电话, 手机, 手机号, 手机号码, 联系电话, 客户电话 and customer_id, customer_no, customer_number, 客户编号, 顾客编号, 客户号, 客户代码, 会员编号, 用户编号\n\
+         hint: name one with --phone-col or --customer-col, or give --person-key COLUMN\n"
+    );
+    assert!(!t.path().join("out").exists());
+}
+
+#[test]
+fn a_header_naming_a_used_column_twice_is_refused() {
+    let t = tempfile::tempdir().unwrap();
+    let (code, _, err) = draw(
+        t.path(),
+        "网点编号,联系电话,服务日期,网点编号\nW1,13800000001,2025-01-01,W2\n",
+    );
+    assert_eq!(code, 1);
+    assert_eq!(
+        err,
+        "error: r.csv:1:1: the header names column `网点编号` 2 times (columns 1, 4); svcaudit cannot tell which one to use\n\
+         hint: rename the other columns in the export, or export only one of them\n"
+    );
+    std::fs::write(
+        t.path().join("o.csv"),
+        "网点编号,名称, 网点编号\nW1,a,W9\nW2,b,W8\n",
+    )
+    .unwrap();
+    let (code, _, err) = run_in(
+        t.path(),
+        &["sample", "outlets", "o.csv", "--seed", "1", "--out", "o"],
+    );
+    assert_eq!(code, 1);
+    assert_eq!(
+        err,
+        "error: o.csv:1:1: the header names column `网点编号` 2 times (columns 1, 3); svcaudit cannot tell which one to use\n\
+         hint: rename the other columns in the export, or export only one of them\n"
+    );
+}
+
+/// A draw made before customer numbers stopped being record ids recorded `customer_id` as
+/// its id column; `verify` replays the recorded columns and still verifies it.
+#[test]
+fn a_draw_whose_manifest_names_a_customer_number_as_record_id_still_verifies() {
+    let t = tempfile::tempdir().unwrap();
+    let csv = CRM.replacen("工单号", "customer_id", 1);
+    std::fs::write(t.path().join("r.csv"), &csv).unwrap();
+    let (code, _, err) = run_in(
+        t.path(),
+        &[
+            "sample",
+            "customers",
+            "r.csv",
+            "--seed",
+            "1",
+            "--per-outlet",
+            "1",
+            "--id-col",
+            "customer_id",
+            "--out",
+            "out",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    // As the old version wrote it: the id found by name, not given.
+    let path = t.path().join("out/manifest.json");
+    let m = std::fs::read_to_string(&path).unwrap();
+    let old = m.replace("\"id_col\": \"customer_id\"", "\"id_col\": null");
+    assert_ne!(m, old);
+    std::fs::write(&path, old).unwrap();
+    let (code, _, err) = run_in(t.path(), &["verify", "out"]);
+    // The edited manifest's hash is not the one in the ledger, and that is the only
+    // difference: the sample, call sheet and flagged rows re-derive identically.
+    assert_eq!(code, 1);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    assert_eq!(lines[0], "error: NOT verified: out");
+    assert!(
+        lines[1].starts_with("- manifest.json: no line of ledger.jsonl records it"),
+        "{err}"
+    );
+}
+
+/// The README's table of column names is the vocabulary's.
+#[test]
+fn readme_column_table_is_the_vocabulary() {
+    let path = root().join("README.md");
+    let readme = std::fs::read_to_string(&path).unwrap();
+    let begin = readme.find("<!-- vocab:begin").expect("begin marker");
+    let begin = begin + readme[begin..].find("-->\n").unwrap() + 4;
+    let end = readme.find("<!-- vocab:end -->").expect("end marker");
+    let table = svcaudit::io::vocab::markdown_table();
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        let new = format!("{}{}{}", &readme[..begin], table, &readme[end..]);
+        std::fs::write(&path, new).unwrap();
+        return;
+    }
+    assert_eq!(
+        &readme[begin..end],
+        table,
+        "README's column table differs from src/io/vocab.rs; run UPDATE_GOLDEN=1 cargo test vocab"
+    );
+}
