@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Problems, Result};
+use crate::identity::IdRule;
 use crate::io::frame::{DEFAULT_CLOSED, Frame, STATUS_ALIASES, find_column, named_column};
 use crate::model::{Role, SampleRow};
 use crate::prn::{Domain, PrnGen};
@@ -54,6 +55,10 @@ pub struct OutletParams {
     pub include: Vec<Listed>,
     pub exclude: Vec<Listed>,
     pub visited: Vec<Visited>,
+    /// How ids are compared across the list and the side files; absent in draws made before
+    /// the rule existed, which replay byte for byte.
+    #[serde(default, skip_serializing_if = "IdRule::is_exact")]
+    pub ids: IdRule,
 }
 
 impl OutletParams {
@@ -77,6 +82,7 @@ impl OutletParams {
             include: Vec::new(),
             exclude: Vec::new(),
             visited: Vec::new(),
+            ids: IdRule::CURRENT,
         }
     }
 }
@@ -206,7 +212,7 @@ pub fn draw_outlets(frame: &Frame, seed: &Seed, p: &OutletParams) -> Result<Draw
         }
         (None, _) => None,
     };
-    let index = frame.index();
+    let index = frame.index_by(p.ids);
 
     // Eligibility: closed status, then the exclusion list.
     let closed: HashSet<String> = p
@@ -234,7 +240,7 @@ pub fn draw_outlets(frame: &Frame, seed: &Seed, p: &OutletParams) -> Result<Draw
     let mut problems = Problems::new();
     let mut for_cause: HashMap<usize, String> = HashMap::new();
     for l in &p.exclude {
-        match index.get(l.id.as_str()) {
+        match index.get(&p.ids.key(&l.id)) {
             None => problems.push(format!("--exclude: outlet `{}` is not in {name}", l.id)),
             Some(&i) => {
                 if excluded[i].is_none() {
@@ -245,7 +251,7 @@ pub fn draw_outlets(frame: &Frame, seed: &Seed, p: &OutletParams) -> Result<Draw
         }
     }
     for l in &p.include {
-        match index.get(l.id.as_str()) {
+        match index.get(&p.ids.key(&l.id)) {
             None => problems.push(format!("--include: outlet `{}` is not in {name}", l.id)),
             Some(&i) => {
                 if let Some(why) = &excluded[i] {
@@ -266,7 +272,7 @@ pub fn draw_outlets(frame: &Frame, seed: &Seed, p: &OutletParams) -> Result<Draw
     let mut visited_not_in_frame = Vec::new();
     for v in &p.visited {
         for id in &v.ids {
-            match index.get(id.as_str()) {
+            match index.get(&p.ids.key(id)) {
                 Some(&i) => *visits.entry(i).or_insert(0) += 1,
                 None => visited_not_in_frame.push(id.clone()),
             }

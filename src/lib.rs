@@ -14,6 +14,7 @@ pub mod commands;
 pub mod customers;
 pub mod draw;
 pub mod error;
+pub mod identity;
 pub mod io;
 pub mod model;
 pub mod prn;

@@ -218,6 +218,12 @@ fn customers_locked(
         c.outside_window + c.type_not_included,
         a.out.display()
     );
+    if c.outlet_respelled > 0 {
+        crate::status!(
+            "note: {} records write their outlet id differently from the outlet list (full width, a BOM or spaces, e.g. ＦＷ０７９４ for FW0794) and were counted with that outlet",
+            c.outlet_respelled
+        );
+    }
     if d.rules.cols.id.is_none() {
         crate::status!("note: {}", report::no_record_id_sentence(&manifest.frame).1);
     }
@@ -498,6 +504,7 @@ fn params_from_args(a: &CustomerArgs) -> Result<CustomerParams> {
         name_col: a.name_col.clone(),
         customer_col: a.customer_col.clone(),
         replay: false,
+        ids: crate::identity::IdRule::CURRENT,
     })
 }
 

@@ -34,6 +34,7 @@ pub fn read_and_draw(
 ) -> Result<Drawn> {
     let table = read_table(path, read)?;
     let frame = Frame::new(table, p.id_col.as_deref(), &outlet_list_id_names())?;
+    frame.check_same_ids(p.ids)?;
     let draw = draw_outlets(&frame, seed, p)?;
     let sample_csv = sample_csv(&frame, &draw);
     let canonical_sha256 = sha256_hex(&frame.canonical_csv());

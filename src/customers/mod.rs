@@ -28,6 +28,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::identity::IdRule;
 use crate::io::frame::find_column;
 use crate::io::table::{RawTable, ReadOptions};
 use crate::io::vocab;
@@ -73,6 +74,10 @@ pub struct CustomerParams {
     /// the draw had no record id column), so a replay never re-guesses a column.
     #[serde(skip)]
     pub replay: bool,
+    /// How the records' outlet ids are compared with the outlet list's; absent in draws made
+    /// before the rule existed, which replay byte for byte.
+    #[serde(default, skip_serializing_if = "IdRule::is_exact")]
+    pub ids: IdRule,
 }
 
 impl CustomerParams {
@@ -347,7 +352,13 @@ pub fn rules_for(t: &RawTable, p: &CustomerParams, stage: Option<&OutletStage>) 
         since: day(&p.since, "--since")?,
         until: day(&p.until, "--until")?,
         types: (!p.service_types.is_empty()).then(|| p.service_types.iter().cloned().collect()),
-        outlets: stage.map(|s| s.all.clone()),
+        outlets: stage.map(|s| {
+            s.all
+                .iter()
+                .map(|id| (p.ids.key(id).into_owned(), id.clone()))
+                .collect()
+        }),
+        ids: p.ids,
         excel_serial: false,
     })
 }

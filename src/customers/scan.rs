@@ -32,6 +32,7 @@ use super::ids::{self, ChunkIds, FileOrder, IdWatch, Layout};
 use super::parts::{PartFile, Partitions};
 use super::specials::Specials;
 use crate::error::{Error, Problems, Result};
+use crate::identity::IdRule;
 use crate::io::limits::{self, MAX_FIELD, MAX_RECORD};
 use crate::io::table::{self, Format, RawTable, ReadOptions};
 use crate::prn::encode_id;
@@ -72,13 +73,29 @@ pub struct Rules {
     pub until: Option<i32>,
     /// Service types to include (trimmed, exact); `None` takes every type.
     pub types: Option<HashSet<String>>,
-    /// The outlet list's ids, when known: customers of any other outlet are flagged.
-    pub outlets: Option<HashSet<String>>,
+    /// The outlet list's ids by their comparison key under `ids`, each to the list's own
+    /// spelling, when known: customers of any other outlet are flagged.
+    pub outlets: Option<HashMap<String, String>>,
+    /// How outlet ids of the records are compared with the list's (crate::identity).
+    pub ids: IdRule,
     /// Whether plain numbers are Excel serial dates (xlsx frames).
     pub excel_serial: bool,
 }
 
 impl Rules {
+    /// The name an outlet id of the records goes by (the outlet list's spelling, or its
+    /// comparison key without a list) and whether the list knows it.
+    pub fn outlet_of(&self, outlet: &str) -> (String, bool) {
+        let key = self.ids.key(outlet);
+        match &self.outlets {
+            None => (key.into_owned(), true),
+            Some(list) => match list.get(key.as_ref()) {
+                Some(spelling) => (spelling.clone(), true),
+                None => (outlet.to_string(), false),
+            },
+        }
+    }
+
     /// Whether person keys are phone digits (7 to 15 of them), which spill narrow.
     pub fn narrow(&self) -> bool {
         self.cols.phone == Some(self.cols.person)
@@ -108,6 +125,15 @@ pub struct RowCounts {
     pub flagged_bad_date: u64,
     /// Flagged: no usable phone number (or an empty person key), so the person cannot be called.
     pub flagged_no_phone: u64,
+    /// Eligible records whose outlet id is the list's written differently (`ＦＷ０７９４` for
+    /// `FW0794`), counted with that outlet (crate::identity). Informational: these rows are
+    /// among `eligible`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub outlet_respelled: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl RowCounts {
@@ -135,6 +161,7 @@ impl RowCounts {
         self.flagged_unknown_outlet += o.flagged_unknown_outlet;
         self.flagged_bad_date += o.flagged_bad_date;
         self.flagged_no_phone += o.flagged_no_phone;
+        self.outlet_respelled += o.outlet_respelled;
     }
 }
 
@@ -439,6 +466,8 @@ struct Worker {
     outlet_rows: Vec<u64>,
     /// Per local outlet: whether the outlet list has it (always true without a list).
     outlet_known: Vec<bool>,
+    /// Per local outlet: its spelling differs from the name it goes by.
+    outlet_respelled: Vec<bool>,
     /// Whether person keys are phone digits, spilled as nibbles.
     narrow: bool,
     spill: Partitions,
@@ -570,6 +599,7 @@ impl Worker {
             outlet_names: Vec::new(),
             outlet_rows: Vec::new(),
             outlet_known: Vec::new(),
+            outlet_respelled: Vec::new(),
             narrow: rules.narrow(),
             spill: Partitions::new(dir, format!("w{id}"), PARTS, SPILL_BUF),
             compact: Partitions::new(dir, format!("w{id}c"), PARTS, SPILL_BUF),
@@ -616,10 +646,13 @@ impl Worker {
             None => {
                 let i = self.outlet_names.len() as u32;
                 self.outlets.insert(outlet, i);
-                self.outlet_names.push(outlet.to_string());
+                // Spellings of one outlet (`FW0794`, `ＦＷ０７９４`) share its name, so the
+                // global index merges them.
+                let (name, known) = rules.outlet_of(outlet);
+                self.outlet_respelled.push(name != outlet);
+                self.outlet_names.push(name);
                 self.outlet_rows.push(0);
-                self.outlet_known
-                    .push(rules.outlets.as_ref().is_none_or(|k| k.contains(outlet)));
+                self.outlet_known.push(known);
                 i
             }
         };
@@ -676,6 +709,9 @@ impl Worker {
         }
         self.counts.eligible += 1;
         self.outlet_rows[local as usize] += 1;
+        if self.outlet_respelled[local as usize] {
+            self.counts.outlet_respelled += 1;
+        }
         if self.narrow {
             let nibbles = plain.unwrap_or_else(|| digits_to_nibbles(pack_id(key)));
             let part = partition_narrow(nibbles);

@@ -4,11 +4,13 @@
 //! errors otherwise name every offending line. Columns are found by the name the user gives
 //! or by a list of common English and Chinese headers.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use super::table::RawTable;
 use super::vocab;
 use crate::error::{Error, Problems, Result};
+use crate::identity::IdRule;
 
 /// Header names recognised as an outlet list's id, in order of preference: the outlet-id
 /// names, then the generic ones an outlet list may use (io::vocab).
@@ -61,6 +63,36 @@ impl Frame {
     /// Row index by id.
     pub fn index(&self) -> HashMap<&str, usize> {
         (0..self.len()).map(|i| (self.id(i), i)).collect()
+    }
+
+    /// Row index by the ids' comparison keys under `rule` (crate::identity).
+    pub fn index_by(&self, rule: IdRule) -> HashMap<Cow<'_, str>, usize> {
+        (0..self.len()).map(|i| (rule.key(self.id(i)), i)).collect()
+    }
+
+    /// Refuses ids that are written differently but are one id under `rule` (`FW0794` and
+    /// `ＦＷ０７９４`): one outlet listed twice. Names both lines and both spellings.
+    pub fn check_same_ids(&self, rule: IdRule) -> Result<()> {
+        let name = self.table.name();
+        let (col, header) = (self.id_col + 1, self.id_name());
+        let mut problems = Problems::new();
+        let mut first: HashMap<Cow<'_, str>, usize> = HashMap::new();
+        for i in 0..self.len() {
+            if let Some(&j) = first.get(&rule.key(self.id(i))) {
+                problems.push(format!(
+                    "{name}:{}:{col}: column {header}: id `{}` is `{}` (line {}) written differently (full width, a BOM or spaces)",
+                    self.table.rows[i].line,
+                    self.id(i),
+                    self.id(j),
+                    self.table.rows[j].line
+                ));
+            } else {
+                first.insert(rule.key(self.id(i)), i);
+            }
+        }
+        problems.into_result(
+            "ids are compared after Unicode compatibility normalisation (NFKC): these rows are one outlet listed twice; remove one row or correct the id",
+        )
     }
 
     fn check_ids(&self) -> Result<()> {

@@ -58,6 +58,21 @@ pub fn render(m: &CustomerManifest, d: &CustomerDraw) -> String {
             ""
         }
     );
+    if !m.parameters.ids.is_exact() {
+        let _ = writeln!(
+            s,
+            "编号比较 Id comparison: {}.",
+            m.parameters.ids.describe()
+        );
+        let k = m.counts.outlet_respelled;
+        if k > 0 {
+            let _ = writeln!(
+                s,
+                "{k} 条记录的网点编号与网点清单写法不同（全角、BOM 或空格），按该网点计。 {k} records wrote their outlet id differently from the outlet list and were counted with that outlet."
+            );
+        }
+        s.push('\n');
+    }
     let _ = writeln!(s, "## 1. 抽样框 Frame\n");
     let f = &m.frame;
     let _ = writeln!(

@@ -30,6 +30,11 @@ pub fn render(m: &Manifest, frame: &Frame, draw: &Draw) -> String {
         m.tool_version,
         m.algorithm
     );
+    if p.ids != crate::identity::IdRule::Exact {
+        // Inside the table above: its blank line moves below this row.
+        s.pop();
+        let _ = writeln!(s, "| 编号比较 Id comparison | {} |\n", p.ids.describe());
+    }
 
     let _ = writeln!(s, "## 1. 抽样框 Sampling frame\n");
     let f = &m.frame;

@@ -90,5 +90,6 @@ pub fn per_outlet_params(m: u64, reserve: u64) -> svcaudit::customers::CustomerP
         name_col: None,
         customer_col: None,
         replay: false,
+        ids: svcaudit::identity::IdRule::CURRENT,
     }
 }

@@ -230,3 +230,103 @@ fn readme_column_table_is_the_vocabulary() {
         "README's column table differs from src/io/vocab.rs; run UPDATE_GOLDEN=1 cargo test vocab"
     );
 }
+
+/// Runs svcaudit in `dir`, asserting exit 0; returns stderr.
+#[track_caller]
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let (code, out, err) = run_in(dir, args);
+    assert_eq!(code, 0, "{out}{err}");
+    err
+}
+
+#[test]
+fn ids_written_in_full_width_are_the_same_outlet() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    // One outlet twice in the list: refused, both lines named.
+    std::fs::write(
+        d.join("twice.csv"),
+        "网点编号,名称\nFW0794,a\nFW0795,b\nＦＷ０７９４,c\n",
+    )
+    .unwrap();
+    let (code, _, err) = run_in(
+        d,
+        &[
+            "sample",
+            "outlets",
+            "twice.csv",
+            "--seed",
+            "1",
+            "--out",
+            "x",
+        ],
+    );
+    assert_eq!(code, 1);
+    assert_eq!(
+        err,
+        "error: twice.csv:4:1: column 网点编号: id `ＦＷ０７９４` is `FW0794` (line 2) written differently (full width, a BOM or spaces)\n\
+         hint: ids are compared after Unicode compatibility normalisation (NFKC): these rows are one outlet listed twice; remove one row or correct the id\n"
+    );
+    // An outlet named for cause in full width is the list's outlet.
+    std::fs::write(
+        d.join("o.csv"),
+        "网点编号,名称\nFW0794,a\nFW0795,b\nFW0796,c\n",
+    )
+    .unwrap();
+    std::fs::write(d.join("inc.csv"), "网点编号,原因\nＦＷ０７９４,投诉较多\n").unwrap();
+    ok(
+        d,
+        &[
+            "sample",
+            "outlets",
+            "o.csv",
+            "--seed",
+            "1",
+            "--all",
+            "--include",
+            "inc.csv",
+            "--out",
+            "o",
+        ],
+    );
+    let sample = std::fs::read_to_string(d.join("o/sample.csv")).unwrap();
+    assert!(sample.contains("\nFW0794,all,certainty,1,"), "{sample}");
+    let j = std::fs::read_to_string(d.join("o/justification.md")).unwrap();
+    assert!(
+        j.contains("| 编号比较 Id comparison | 编号经 Unicode 兼容规范化"),
+        "{j}"
+    );
+    // Its customers, written with the full-width id, are its customers, and a line says so.
+    std::fs::write(
+        d.join("c.csv"),
+        "工单号,网点编号,联系电话,服务日期\nG1,ＦＷ０７９４,13800000001,2025-01-01\nG2,FW0794,13800000002,2025-01-02\nG3,FW0799,13800000003,2025-01-02\n",
+    )
+    .unwrap();
+    let err = ok(
+        d,
+        &[
+            "sample",
+            "customers",
+            "c.csv",
+            "--outlets",
+            "o",
+            "--seed",
+            "1",
+            "--per-outlet",
+            "5",
+            "--out",
+            "out",
+        ],
+    );
+    assert_eq!(
+        err,
+        "drew 2 customers to contact and 0 reserves in 3 outlets from 3 records (2 people; 1 flagged, 0 outside the window or type) into out\n\
+         note: 1 records write their outlet id differently from the outlet list (full width, a BOM or spaces, e.g. ＦＷ０７９４ for FW0794) and were counted with that outlet\n\
+         note: 1 rows were flagged and left out; see out/flagged.csv\n"
+    );
+    let sample = std::fs::read_to_string(d.join("out/sample.csv")).unwrap();
+    assert_eq!(head_cells(&sample, 3), ["G1,all,FW0794", "G2,all,FW0794"]);
+    let m = std::fs::read_to_string(d.join("out/manifest.json")).unwrap();
+    assert!(m.contains("\"outlet_respelled\": 1"), "{m}");
+    assert_verifies(d);
+}
