@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import csv
 import decimal
+import functools
 import hashlib
 import json
 import math
@@ -60,6 +61,7 @@ def canonical_seed(seed: str) -> bytes:
 
 
 # --------------------------------------------------------------------------- step 2: key
+@functools.lru_cache(maxsize=16)
 def key(seed: str, domain: str) -> bytes:
     """K = SHA-256(b"svcaudit/prn-v1" || 0x00 || domain || 0x00 || seed_bytes)."""
     return hashlib.sha256(
@@ -722,8 +724,7 @@ def draw_customers(a) -> dict:
         rep = min(recs)
         owned.setdefault(rep[3], []).append({
             "key": key, "day": -rep[0], "row": rep[2],
-            "seen": len({r[3] for r in recs}), "sort": sort_key(a.seed, "customer", key)[0],
-            "e": encode_id(key)})
+            "seen": len({r[3] for r in recs})})
     outlets = sorted({o for _, o, _, _ in eligible}, key=lambda s: s.encode())
     sampled = [o for o in outlets if stage is None or o in stage]
     big_n = {o: len(owned.get(o, [])) for o in sampled}
@@ -742,7 +743,9 @@ def draw_customers(a) -> dict:
         contacts = min(inflate(n, rate), N)
         reserves = min(a.reserve, N - contacts)
         pi = 0.0 if N == 0 else pi_o * contacts / N
-        ranked = sorted(owned.get(o, []), key=lambda p: (p["sort"], p["e"]))
+        for p in owned.get(o, []):  # the lottery number m and the encoded key e (§1)
+            p["m"], p["e"] = prn(a.seed, "customer", p["key"])[1], encode_id(p["key"])
+        ranked = sorted(owned.get(o, []), key=lambda p: (p["m"], p["e"]))
         for i, p in enumerate(ranked[:contacts + reserves]):
             out_rows.append({"outlet": o, "stratum": stratum, "rank": i + 1, "pi": pi, "person": p,
                              "role": "selected" if i < contacts else "reserve"})
@@ -758,7 +761,7 @@ def render_sample(d: dict, seed: str) -> str:
                      "weight"] + header)]
     for r in d["draw"]:
         cells = d["rows"][r["person"]["row"]][1]
-        m = r["person"]["sort"]
+        m = r["person"]["m"]
         row = [cells[col["id"]], r["stratum"], r["outlet"], r["role"], str(r["rank"]),
                rust_float((2 * m + 1) / 2**53), rust_float(r["pi"]),
                rust_float(1.0 / r["pi"]) if r["pi"] > 0 else ""]
