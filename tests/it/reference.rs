@@ -317,6 +317,17 @@ fn the_reference_draws_tied_and_messy_records_byte_for_byte() {
             "3",
         ],
         &["--seed", "20261122", "--min-per-outlet", "2"],
+        // Outlets allocated no interview: their reserves have π = 0 and an empty weight.
+        &[
+            "--seed",
+            "3",
+            "--n",
+            "4",
+            "--min-per-outlet",
+            "0",
+            "--reserve",
+            "2",
+        ],
         &[
             "--seed",
             "5",
