@@ -12,6 +12,10 @@ Usage:
     python3 docs/prn_reference.py --write-vectors tests/golden/prn_v1.csv
     python3 docs/prn_reference.py --check-vectors tests/golden/prn_v1.csv
     python3 docs/prn_reference.py --explain --seed 42 --domain outlet WD0001
+    python3 docs/prn_reference.py customers records.csv --seed 42 --per-outlet 5 [--outlets DIR] --out DIR
+
+The `customers` subcommand is the customer draw of docs/ALGORITHM.md §4 (UTF-8 CSV input);
+it writes sample.csv, call_sheet.csv and flagged.csv as svcaudit does, byte for byte.
 """
 
 from __future__ import annotations
