@@ -12,13 +12,22 @@ Usage:
     python3 docs/prn_reference.py --write-vectors tests/golden/prn_v1.csv
     python3 docs/prn_reference.py --check-vectors tests/golden/prn_v1.csv
     python3 docs/prn_reference.py --explain --seed 42 --domain outlet WD0001
+    python3 docs/prn_reference.py customers records.csv --seed 42 --per-outlet 5 [--outlets DIR] --out DIR
+
+The `customers` subcommand is the customer draw of docs/ALGORITHM.md §4 (UTF-8 CSV input);
+it writes sample.csv, call_sheet.csv and flagged.csv as svcaudit does, byte for byte.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import decimal
+import functools
 import hashlib
+import json
+import math
+import os
 import struct
 import sys
 import unicodedata
@@ -56,6 +65,7 @@ def canonical_seed(seed: str) -> bytes:
 
 
 # --------------------------------------------------------------------------- step 2: key
+@functools.lru_cache(maxsize=16)
 def key(seed: str, domain: str) -> bytes:
     """K = SHA-256(b"svcaudit/prn-v1" || 0x00 || domain || 0x00 || seed_bytes)."""
     return hashlib.sha256(
@@ -263,6 +273,584 @@ def check_vectors(path: str) -> tuple[int, list[str]]:
     return n, errors
 
 
+# --------------------------------------------------------------------------- customer draw
+# docs/ALGORITHM.md §4, written from the specification (not from src/customers): reads a
+# UTF-8 service-record CSV, draws people per outlet, and writes sample.csv, call_sheet.csv
+# and flagged.csv in svcaudit's exact bytes. Formats other than UTF-8 CSV (xlsx, GBK,
+# UTF-16) are out of scope here: convert them to UTF-8 first.
+
+class DrawError(Exception):
+    """A problem that stops the draw (svcaudit exits non-zero for the same input)."""
+
+
+# Header names recognised per column (docs/ALGORITHM.md §4.1), compared trimmed and ASCII
+# case-insensitively; the first name of a list that the header has wins.
+ALIASES = {
+    "id": ["customer_id", "record_id", "order_id", "客户编号", "顾客编号", "工单号", "服务单号",
+           "工单编号", "订单号", "记录编号", "id", "编号"],
+    "outlet": ["outlet_id", "网点编号", "网点代码", "网点编码", "服务网点编号", "门店编号", "outlet"],
+    "date": ["service_date", "服务日期", "服务时间", "维修日期", "完成日期", "日期", "date"],
+    "phone": ["phone", "mobile", "tel", "telephone", "电话", "手机", "手机号", "手机号码", "联系电话",
+              "客户电话"],
+    "name": ["name", "customer_name", "姓名", "客户姓名", "顾客姓名", "联系人"],
+    "type": ["service_type", "服务类型", "服务类别", "业务类型"],
+}
+ASCII_WS = b" \t\n\x0c\r"  # Rust's u8::is_ascii_whitespace (no vertical tab)
+
+
+def _norm(h: str) -> str:
+    return strip_ws(h).translate({c: c + 32 for c in range(ord("A"), ord("Z") + 1)})
+
+
+def find_column(header: list[str], requested: str | None, aliases: list[str]) -> int | None:
+    pos = {}
+    for i, h in enumerate(header):
+        pos.setdefault(_norm(h), i)
+    if requested is not None:
+        if _norm(requested) not in pos:
+            raise DrawError(f"no column {requested!r}; the header has: {', '.join(header)}")
+        return pos[_norm(requested)]
+    for a in aliases:
+        if _norm(a) in pos:
+            return pos[_norm(a)]
+    return None
+
+
+# ---- dates: days since 1970-01-01 (proleptic Gregorian; Python's date has no year 0)
+def days_from_civil(y: int, m: int, d: int) -> int:
+    y -= m <= 2
+    era = y // 400
+    yoe = y - era * 400
+    doy = (153 * ((m + 9) % 12) + 2) // 5 + d - 1
+    return era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
+
+
+def civil_from_days(z: int) -> tuple[int, int, int]:
+    z += 719468
+    era = z // 146097
+    doe = z - era * 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    d = doy - (153 * mp + 2) // 5 + 1
+    m = mp + 3 if mp < 10 else mp - 9
+    return yoe + era * 400 + (m <= 2), m, d
+
+
+def _ymd(y: int, m: int, d: int) -> int | None:
+    if not 1 <= m <= 12 or d < 1:
+        return None
+    leap = y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)
+    dim = [31, 29 if leap else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m - 1]
+    return days_from_civil(y, m, d) if d <= dim else None
+
+
+def _digits_end(s: str, i: int) -> int:
+    while i < len(s) and s[i] in "0123456789":
+        i += 1
+    return i
+
+
+def parse_date(cell: str, excel_serial: bool = False) -> int | None:
+    """A service date (§4.3) as days since 1970-01-01, or None."""
+    s = strip_ws(cell)
+    n = _digits_end(s, 0)
+
+    def num(a: int, b: int) -> int | None:
+        return int(s[a:b]) if 0 < b - a <= 4 else None
+
+    if n == 8 and (n == len(s) or s[n] in " T"):
+        return _ymd(int(s[0:4]), int(s[4:6]), int(s[6:8]))
+    if excel_serial and ((1 <= n <= 7 and n == len(s)) or (
+            0 < n < len(s) - 1 and s[n] == "." and _digits_end(s, n + 1) == len(s))):
+        serial = int(s[:n])  # an Excel serial day (xlsx only), a time fraction ignored
+        return serial - 25569 if 61 <= serial <= 2958465 else None
+    if n != 4:
+        return None
+    seps = {"-": "dash", "/": "slash", ".": "dot", "年": "year", "月": "month"}
+    if n >= len(s) or s[n] not in seps:
+        return None
+    sep, m_end = seps[s[n]], _digits_end(s, n + 1)
+    m = num(n + 1, m_end)
+    if m is None or m_end >= len(s) or s[m_end] not in seps:
+        return None
+    sep2, d_end = seps[s[m_end]], _digits_end(s, m_end + 1)
+    if (sep == "year") != (sep2 == "month") or (sep != "year" and sep != sep2):
+        return None
+    d = num(m_end + 1, d_end)
+    if d is None:
+        return None
+    rest = s[d_end:]
+    if sep == "year":
+        if rest[:1] not in ("日", "号"):
+            return None
+        rest = rest[1:]
+    if rest and rest[0] not in " T":
+        return None
+    return _ymd(int(s[0:4]), m, d)
+
+
+def format_day(days: int) -> str:
+    y, m, d = civil_from_days(days)
+    return f"{y:04d}-{m:02d}-{d:02d}"
+
+
+# ---- phones and masks
+def _ascii_digits(s: str) -> str:
+    return "".join(c for c in s if c in "0123456789")
+
+
+def phone_digits(cell: str) -> str | None:
+    """The person key of a phone cell (§4.2): its digits, country code dropped, or None."""
+    if any(("a" <= c <= "z") or ("A" <= c <= "Z") for c in cell):
+        return None
+    d = _ascii_digits(cell)
+    if len(d) > 24:
+        return None
+    for cc in ("0086", "86"):
+        if d.startswith(cc) and len(d) - len(cc) == 11 and d[len(cc)] == "1":
+            d = d[len(cc):]
+            break
+    return d if 7 <= len(d) <= 15 else None
+
+
+def mask_phone(cell: str) -> str:
+    d = phone_digits(cell)
+    if d is None:
+        d = _ascii_digits(cell)
+    if not d:
+        return "" if not strip_ws(cell) else "*" * min(len(cell), 8)
+    head, tail = (3, 4) if len(d) >= 8 else (0, min(2, len(d)))
+    return d[:head] + "*" * (len(d) - head - tail) + d[len(d) - tail:]
+
+
+def mask_name(cell: str) -> str:
+    s = strip_ws(cell)
+    return s[:1] + "*" * max(len(s) - 1, 1) if s else ""
+
+
+# ---- numbers as Rust's `{}` prints an f64: shortest round-trip digits, never an exponent
+def rust_float(x: float) -> str:
+    if x != x:
+        return "NaN"
+    if x in (float("inf"), float("-inf")):
+        return "inf" if x > 0 else "-inf"
+    s = format(decimal.Decimal(repr(x)), "f")
+    return s.rstrip("0").rstrip(".") if "." in s else s
+
+
+def csv_line(cells: list[str]) -> str:
+    """One record as svcaudit writes it: `,`-separated, quoted only around , " CR LF; LF."""
+    out = []
+    for c in cells:
+        if any(ch in c for ch in ',"\r\n'):
+            c = '"' + c.replace('"', '""') + '"'
+        out.append(c)
+    return ",".join(out) + "\n"
+
+
+# ---- reading the records (§4.1)
+def sniff_delimiter(text: str) -> str:
+    first = next((ln for ln in text.splitlines() if strip_ws(ln)), "")
+    counts = {c: 0 for c in ",\t;|"}
+    inq = False
+    for ch in first:
+        if ch == '"':
+            inq = not inq
+        elif not inq and ch in counts:
+            counts[ch] += 1
+    best = ","
+    for c in "\t;|":
+        if counts[c] > counts[best]:
+            best = c
+    return best
+
+
+def split_record(data: bytes, pos: int, delim: int) -> tuple[list[str], int, bool]:
+    """Cells (trimmed) of the record at data[pos:], the end of the record, and whether a
+    quote was left open. A quote opens a quoted cell only at the start of a cell (spaces
+    before it are dropped); `""` inside is a quote; anything else is kept as written."""
+    cells, cur, i, inq, at_start = [], bytearray(), pos, False, True
+    while True:
+        if i >= len(data):
+            cells.append(bytes(cur))
+            break
+        b = data[i]
+        if inq:
+            if b == 0x22:
+                if data[i + 1:i + 2] == b'"':
+                    cur.append(0x22)
+                    i += 2
+                    continue
+                inq = False
+            else:
+                cur.append(b)
+            i += 1
+            continue
+        if b == 0x22 and (at_start or all(c in ASCII_WS for c in cur)):
+            cur.clear()
+            inq, at_start = True, False
+        elif b == 0x0A:
+            if cur[-1:] == b"\r":
+                cur.pop()
+            cells.append(bytes(cur))
+            i += 1
+            break
+        elif b == delim:
+            cells.append(bytes(cur))
+            cur = bytearray()
+            at_start = True
+        else:
+            cur.append(b)
+            at_start = False
+        i += 1
+    return [strip_ws(c.decode("utf-8")) for c in cells], min(i, len(data)), inq
+
+
+def read_records(path: str):
+    """(header, rows) of a UTF-8 CSV; rows are (line, cells), blank records left out."""
+    with open(path, "rb") as f:
+        data = f.read()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise DrawError(f"{path}: not UTF-8 (byte {e.start}); convert it to UTF-8 first")
+    pos = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    line = 1
+    while True:  # blank lines before the header
+        nl = data.find(b"\n", pos)
+        if nl < 0 or not all(c in ASCII_WS for c in data[pos:nl]):
+            break
+        pos, line = nl + 1, line + 1
+    _, end, _ = split_record(data, pos, 0x2C)
+    delim = ord(sniff_delimiter(data[pos:end].decode("utf-8")))
+    cells, pos, _ = split_record(data, pos, delim)
+    header = [strip_ws(c.lstrip("\ufeff")) for c in cells]
+    while header and not header[-1]:
+        header.pop()
+    line += 1
+    rows, bad = [], []
+    while pos < len(data):
+        nl = data.find(b"\n", pos)
+        end = len(data) if nl < 0 else nl
+        if b'"' not in data[pos:end]:
+            text = data[pos:end]
+            nxt, used = (end if nl < 0 else nl + 1), 1
+            blank = all(c in ASCII_WS for c in text)
+            cells = [strip_ws(c.decode("utf-8")) for c in text.split(bytes([delim]))]
+        else:
+            cells, nxt, open_quote = split_record(data, pos, delim)
+            if open_quote:
+                raise DrawError(f"{path}:{line}: a quote opens a cell and is never closed")
+            used = max(data.count(b"\n", pos, nxt), 1)
+            blank = all(not c for c in cells)
+        if not blank:
+            while len(cells) > len(header) and not cells[-1]:
+                cells.pop()
+            if len(cells) != len(header):
+                bad.append(f"{path}:{line}: {len(cells)} fields, but the header has {len(header)} columns")
+            rows.append((line, cells))
+        pos, line = nxt, line + used
+    if bad:
+        raise DrawError("\n".join(bad))
+    return header, rows, chr(delim)
+
+
+def read_outlet_stage(folder: str) -> tuple[dict[str, tuple[str, float]], set[str]]:
+    """Stage 1 (§4.1): sampled outlet -> (stratum, π) from sample.csv (reserves left out),
+    and every id of the outlet list the draw's manifest names."""
+    sampled = {}
+    with open(os.path.join(folder, "sample.csv"), encoding="utf-8", newline="") as f:
+        for r in csv.DictReader(f):
+            if r["role"] != "reserve":
+                sampled[r["unit_id"]] = (r["stratum"], float(r["inclusion_prob"]))
+    with open(os.path.join(folder, "manifest.json"), encoding="utf-8") as f:
+        frame = json.load(f)["frame"]
+    header, rows, _ = read_records(os.path.join(folder, frame["path"]))
+    col = header.index(frame["id_column"])
+    return sampled, {cells[col] for _, cells in rows}
+
+
+# ---- sizes (§4.4)
+def normal_quantile(p: float) -> float:
+    """Φ⁻¹(p), Wichura's AS 241 (PPND16), evaluated in the same order as svcaudit."""
+    q = p - 0.5
+    if abs(q) <= 0.425:
+        r = 0.180625 - q * q
+        num = (((((((r * 2509.0809287301227 + 33430.575583588128) * r + 67265.7709270087) * r
+                   + 45921.953931549871) * r + 13731.693765509461) * r + 1971.5909503065513) * r
+                + 133.14166789178438) * r + 3.3871328727963665)
+        den = (((((((r * 5226.4952788528545 + 28729.085735721943) * r + 39307.89580009271) * r
+                   + 21213.794301586596) * r + 5394.1960214247511) * r + 687.18700749205791) * r
+                + 42.313330701600911) * r + 1.0)
+        return q * num / den
+    r = math.sqrt(-math.log(p if q < 0 else 1.0 - p))
+    if r <= 5.0:
+        r -= 1.6
+        num = (((((((r * 7.7454501427834141e-4 + 0.022723844989269184) * r + 0.24178072517745061) * r
+                   + 1.2704582524523684) * r + 3.6478483247632045) * r + 5.769497221460691) * r
+                + 4.6303378461565453) * r + 1.4234371107496835)
+        den = (((((((r * 1.0507500716444169e-9 + 5.4759380849953449e-4) * r + 0.015198666563616457) * r
+                   + 0.14810397642748007) * r + 0.68976733498510004) * r + 1.6763848301838038) * r
+                + 2.0531916266377588) * r + 1.0)
+    else:
+        r -= 5.0
+        num = (((((((r * 2.0103343992922881e-7 + 2.7115555687434876e-5) * r + 0.0012426609473880784) * r
+                   + 0.026532189526576123) * r + 0.29656057182850489) * r + 1.7848265399172913) * r
+                + 5.4637849111641144) * r + 6.6579046435011038)
+        den = (((((((r * 2.0442631033899397e-15 + 1.421511758316446e-7) * r + 1.8463183175100548e-5) * r
+                   + 7.868691311456132e-4) * r + 0.014875361290850615) * r + 0.1369298809227358) * r
+                + 0.5998322065558879) * r + 1.0)
+    val = num / den
+    return -val if q < 0 else val
+
+
+def cochran(confidence: float, margin: float, p: float, population: int) -> int:
+    """⌈n₀ / (1 + (n₀ − 1)/N)⌉ with n₀ = z²·p(1−p)/e², at most N (§4.4)."""
+    z = normal_quantile(0.5 + confidence / 2.0)
+    n0 = z * z * p * (1.0 - p) / (margin * margin)
+    n_fpc = 0.0 if population == 0 else n0 / (1.0 + (n0 - 1.0) / population)
+    n = math.ceil(n_fpc)
+    if n - n_fpc > 1.0 - 1e-9:
+        n -= 1
+    return min(max(n, 0), population)
+
+
+def inflate(n: int, rate: float) -> int:
+    """Contacts for n interviews at a response rate: ⌈n / rate⌉ (§4.4)."""
+    if rate >= 1.0:
+        return n
+    return max(math.ceil(n / rate - 1e-9), 0)
+
+
+def allocate(sizes: list[tuple[str, int]], n: int, equal: bool, min_per: int) -> list[int]:
+    """Largest-remainder allocation of n over units of sizes N_h (§3.3), exact integers."""
+    if not sizes:
+        return []
+    total = sum(s for _, s in sizes)
+    n = min(n, total)
+    nums = [n] * len(sizes) if equal else [n * s for _, s in sizes]
+    den = len(sizes) if equal else max(total, 1)
+    mins = [min(min_per, s) for _, s in sizes]
+    out = [min(max(nums[i] // den, mins[i]), sizes[i][1]) for i in range(len(sizes))]
+
+    def key(i):  # ascending = first to receive a unit: largest remainder, larger N, name
+        return (-(nums[i] - out[i] * den), -sizes[i][1], sizes[i][0].encode())
+
+    target = max(n, sum(mins))
+    while sum(out) < target:
+        open_ = [i for i in range(len(sizes)) if out[i] < sizes[i][1]]
+        if not open_:
+            break
+        out[min(open_, key=key)] += 1
+    while sum(out) > target:
+        above = [i for i in range(len(sizes)) if out[i] > mins[i]]
+        if not above:
+            break
+        out[max(above, key=key)] -= 1
+    return out
+
+
+# ---- the draw (§4.1-§4.5)
+def classify(header, rows, a, known_outlets):
+    """Eligible rows as (key, outlet, day, row index) and the flagged rows (§4.1)."""
+    col = {k: find_column(header, getattr(a, f"{k}_col"), ALIASES[k]) for k in ALIASES}
+    for k in ("id", "outlet", "date"):
+        if col[k] is None:
+            raise DrawError(f"no column for the {k}; looked for {', '.join(ALIASES[k])}")
+    person = find_column(header, a.person_key, []) if a.person_key else col["phone"]
+    if person is None:
+        raise DrawError("no phone column; give --phone-col or --person-key")
+    types = {t for t in (strip_ws(x) for x in (a.service_types or "").split(",")) if t}
+    if types and col["type"] is None:
+        raise DrawError("--service-types needs a service type column")
+    since = until = None
+    for flag in ("since", "until"):
+        v = getattr(a, flag)
+        if v is not None:
+            d = parse_date(v)
+            if d is None:
+                raise DrawError(f"--{flag} `{v}`: not a date; write e.g. 2025-03-01")
+            since, until = (d, until) if flag == "since" else (since, d)
+    eligible, flags, seen_ids, dups = [], [], {}, []
+    for idx, (line, c) in enumerate(rows):
+        rid = c[col["id"]]
+        if not rid:
+            flags.append((line, col["id"], "empty record id", ""))
+            continue
+        if rid in seen_ids:
+            dups.append(f"record id `{rid}` on lines {seen_ids[rid]} and {line}")
+        seen_ids.setdefault(rid, line)
+        outlet = c[col["outlet"]]
+        if not outlet:
+            flags.append((line, col["outlet"], "empty outlet id", ""))
+            continue
+        if known_outlets is not None and outlet not in known_outlets:
+            flags.append((line, col["outlet"], "outlet id not in the outlet list", outlet))
+            continue
+        day = parse_date(c[col["date"]])
+        if day is None:
+            flags.append((line, col["date"], "service date not readable", c[col["date"]]))
+            continue
+        if (since is not None and day < since) or (until is not None and day > until):
+            continue
+        if types and c[col["type"]] not in types:
+            continue
+        digits = None
+        if col["phone"] is not None:
+            digits = phone_digits(c[col["phone"]])
+            if digits is None:
+                flags.append((line, col["phone"], "no usable phone number", ""))
+                continue
+        key = digits if person == col["phone"] else c[person]
+        if not key:
+            flags.append((line, person, "empty person key", ""))
+            continue
+        eligible.append((key, outlet, day, idx))
+    if dups:
+        raise DrawError("duplicated record ids:\n" + "\n".join(dups))
+    col["person"] = person
+    return col, eligible, sorted(flags)
+
+
+def draw_customers(a) -> dict:
+    header, rows, _ = read_records(a.file)
+    stage, known = (read_outlet_stage(a.outlets) if a.outlets else (None, None))
+    col, eligible, flags = classify(header, rows, a, known)
+    if not eligible:
+        raise DrawError("none of the records is eligible")
+    # People: the most recent service owns them; ties: smaller outlet id, earlier row.
+    people: dict[str, list] = {}
+    for key, outlet, day, idx in eligible:
+        people.setdefault(key, []).append((-day, outlet.encode(), idx, outlet))
+    owned: dict[str, list] = {}
+    for key, recs in people.items():
+        rep = min(recs)
+        owned.setdefault(rep[3], []).append({
+            "key": key, "day": -rep[0], "row": rep[2],
+            "seen": len({r[3] for r in recs})})
+    outlets = sorted({o for _, o, _, _ in eligible}, key=lambda s: s.encode())
+    sampled = [o for o in outlets if stage is None or o in stage]
+    big_n = {o: len(owned.get(o, [])) for o in sampled}
+    rate = a.response_rate
+    if a.per_outlet is not None:
+        ns = [min(a.per_outlet, big_n[o]) for o in sampled]
+    else:
+        pop = sum(big_n.values())
+        total = min(a.n, pop) if a.n is not None else cochran(a.confidence, a.margin, a.p, pop)
+        ns = allocate([(o, big_n[o]) for o in sampled], total, a.allocation == "equal",
+                      a.min_per_outlet)
+    out_rows, plans = [], []
+    for o, n in zip(sampled, ns):
+        stratum, pi_o = stage[o] if stage is not None else ("all", 1.0)
+        N = big_n[o]
+        contacts = min(inflate(n, rate), N)
+        reserves = min(a.reserve, N - contacts)
+        pi = 0.0 if N == 0 else pi_o * contacts / N
+        for p in owned.get(o, []):  # the lottery number m and the encoded key e (§1)
+            p["m"], p["e"] = prn(a.seed, "customer", p["key"])[1], encode_id(p["key"])
+        ranked = sorted(owned.get(o, []), key=lambda p: (p["m"], p["e"]))
+        for i, p in enumerate(ranked[:contacts + reserves]):
+            out_rows.append({"outlet": o, "stratum": stratum, "rank": i + 1, "pi": pi, "person": p,
+                             "role": "selected" if i < contacts else "reserve"})
+        plans.append((stratum, o, pi_o, N, n, contacts, reserves))
+    out_rows.sort(key=lambda r: (r["stratum"].encode(), r["outlet"].encode(), r["rank"]))
+    return {"header": header, "rows": rows, "col": col, "draw": out_rows,
+            "flags": flags, "plans": sorted(plans, key=lambda p: (p[0].encode(), p[1].encode()))}
+
+
+def render_sample(d: dict, seed: str) -> str:
+    col, header = d["col"], d["header"]
+    out = [csv_line(["unit_id", "stratum", "outlet_id", "role", "rank", "prn", "inclusion_prob",
+                     "weight"] + header)]
+    for r in d["draw"]:
+        cells = d["rows"][r["person"]["row"]][1]
+        m = r["person"]["m"]
+        row = [cells[col["id"]], r["stratum"], r["outlet"], r["role"], str(r["rank"]),
+               rust_float((2 * m + 1) / 2**53), rust_float(r["pi"]),
+               rust_float(1.0 / r["pi"]) if r["pi"] > 0 else ""]
+        for i, v in enumerate(cells):
+            if i == col["phone"] or (i == col["person"] and col["person"] != col["id"]):
+                v = mask_phone(v)
+            elif i == col["name"]:
+                v = mask_name(v)
+            row.append(v)
+        out.append(csv_line(row))
+    return "".join(out)
+
+
+def render_call_sheet(d: dict) -> str:
+    col, header = d["col"], d["header"]
+    skip = {col["id"], col["outlet"], col["name"], col["phone"]} - {None}
+    keep = [i for i in range(len(header)) if i not in skip]
+    out = [csv_line(["outlet_id", "call_order", "role", "unit_id", "name", "phone",
+                     "last_service", "outlets_served"] + [header[i] for i in keep])]
+    for r in sorted(d["draw"], key=lambda r: (r["outlet"].encode(), r["rank"])):
+        cells, p = d["rows"][r["person"]["row"]][1], r["person"]
+        out.append(csv_line([r["outlet"], str(r["rank"]), r["role"], cells[col["id"]],
+                             "" if col["name"] is None else cells[col["name"]],
+                             "" if col["phone"] is None else cells[col["phone"]],
+                             format_day(p["day"]), str(p["seen"])] + [cells[i] for i in keep]))
+    return "".join(out)
+
+
+def render_flagged(d: dict) -> str:
+    out = [csv_line(["line", "column", "column_name", "reason", "value"])]
+    for line, c, reason, value in d["flags"]:
+        out.append(csv_line([str(line), str(c + 1), d["header"][c], reason, value]))
+    return "".join(out)
+
+
+def customers_main(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="prn_reference.py customers",
+                                description="the customer draw of docs/ALGORITHM.md §4")
+    p.add_argument("file", help="service records, UTF-8 CSV")
+    p.add_argument("--seed", required=True)
+    p.add_argument("--outlets", metavar="DIR", help="the `svcaudit sample outlets` folder (stage 1)")
+    size = p.add_mutually_exclusive_group()
+    size.add_argument("--per-outlet", type=int, metavar="M")
+    size.add_argument("--n", type=int, metavar="N")
+    p.add_argument("--confidence", type=float, default=0.95)
+    p.add_argument("--margin", type=float, default=0.05)
+    p.add_argument("--p", type=float, default=0.5)
+    p.add_argument("--allocation", choices=["proportional", "equal"], default="proportional")
+    p.add_argument("--min-per-outlet", type=int, default=1)
+    p.add_argument("--response-rate", type=float, default=1.0)
+    p.add_argument("--reserve", type=int, default=0)
+    p.add_argument("--since")
+    p.add_argument("--until")
+    p.add_argument("--service-types")
+    for k in ("id", "outlet", "date", "phone", "name", "type"):
+        p.add_argument(f"--{k}-col")
+    p.add_argument("--person-key", metavar="COL")
+    p.add_argument("--out", metavar="DIR", help="write sample.csv, call_sheet.csv, flagged.csv "
+                   "there (default: sample.csv on stdout)")
+    p.add_argument("--plan", action="store_true", help="also print each outlet's numbers on stderr")
+    a = p.parse_args(argv)
+    if not 0.0 < a.response_rate <= 1.0:
+        p.error("--response-rate must be in (0, 1]")
+    try:
+        canonical_seed(a.seed)
+        d = draw_customers(a)
+    except (DrawError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if a.plan:
+        print("stratum,outlet_id,pi_outlet,N,n,contacts,reserves", file=sys.stderr)
+        for s, o, pi_o, n_big, n, c, r in d["plans"]:
+            print(f"{s},{o},{rust_float(pi_o)},{n_big},{n},{c},{r}", file=sys.stderr)
+    files = {"sample.csv": render_sample(d, a.seed), "call_sheet.csv": render_call_sheet(d),
+             "flagged.csv": render_flagged(d)}
+    if a.out is None:
+        sys.stdout.buffer.write(files["sample.csv"].encode("utf-8"))
+        return 0
+    os.makedirs(a.out, exist_ok=True)
+    for name, text in files.items():
+        with open(os.path.join(a.out, name), "wb") as f:
+            f.write(text.encode("utf-8"))
+    return 0
+
+
 # --------------------------------------------------------------------------- CLI
 def explain(seed: str, domain: str, unit_id: str) -> str:
     sb = canonical_seed(seed)
@@ -292,6 +880,9 @@ def explain(seed: str, domain: str, unit_id: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["customers"]:
+        return customers_main(argv[1:])
     p = argparse.ArgumentParser(description="prn-v1 reference implementation (stdlib only)")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--selftest", action="store_true", help="run built-in checks incl. RFC 8439 vectors")

@@ -14,6 +14,7 @@ mod golden;
 mod invariance;
 mod prn_vectors;
 mod props;
+mod reference;
 mod schedule;
 mod scoring;
 mod stats;
