@@ -411,6 +411,7 @@ pub fn draw_customers(
         blank_rows: 0,
         empty_lines: 0,
         sha256: String::new(),
+        adjusted: Default::default(),
     };
     let rules = rules_for(&header_table, p, stage)?;
     debug_assert!(scan.counts.adds_up());
