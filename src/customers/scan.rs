@@ -150,7 +150,7 @@ pub enum Source {
     /// A UTF-8 CSV; records are addressed by byte offset.
     Csv { path: PathBuf, delimiter: u8 },
     /// A table read whole; records are addressed by row index.
-    Table(RawTable),
+    Table(Box<RawTable>),
 }
 
 /// The spilled records: two partitioned files per worker, and each worker's outlet
@@ -2147,7 +2147,7 @@ fn scan_table(
             remap,
             releasing: None,
         },
-        source: Source::Table(t),
+        source: Source::Table(Box::new(t)),
     })
 }
 

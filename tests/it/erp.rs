@@ -349,3 +349,171 @@ fn customer_csv_with_a_title_asks_for_header_row() {
     assert_eq!(code, 0, "{err}");
     assert!(err.starts_with("note: recs.csv: line 1 above the header is a title, not data: \"2025年服务记录\"; the header is line 2\n"), "{err}");
 }
+
+/// The real dealer lists of `../shared/realfiles` (see its SOURCES.md), drawn as they are:
+/// what each does is pinned, the refusals with their whole message.
+#[test]
+fn real_dealer_lists_are_drawn_or_refused_as_pinned() {
+    let real = root().join("../shared/realfiles");
+    if !real.is_dir() {
+        eprintln!("skipped: {} is absent", real.display());
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "list_byd.csv",
+            "id",
+            "drew 23 outlets (0 certainty, 23 at random) and 0 reserves from 517 rows (0 closed, 0 excluded) into o\n",
+        ),
+        (
+            "list_faw_toyota.csv",
+            "id",
+            "drew 29 outlets (0 certainty, 29 at random) and 0 reserves from 833 rows (0 closed, 0 excluded) into o\n",
+        ),
+        (
+            "list_faw_vw.csv",
+            "vd_id",
+            "drew 31 outlets (0 certainty, 31 at random) and 0 reserves from 923 rows (0 closed, 0 excluded) into o\n",
+        ),
+        (
+            "list_svw.csv",
+            "code",
+            "drew 37 outlets (0 certainty, 37 at random) and 0 reserves from 1330 rows (0 closed, 0 excluded) into o\n",
+        ),
+        (
+            "list_ford_20200403.xlsx",
+            "编号",
+            "drew 35 outlets (0 certainty, 35 at random) and 0 reserves from 1175 rows (0 closed, 0 excluded) into o\n",
+        ),
+    ];
+    for (file, id, want) in cases {
+        let frame = real.join(file).display().to_string();
+        let args = [
+            "sample", "outlets", &frame, "--seed", "1", "--out", "o", "--force",
+        ];
+        let (code, _, err) = run_in(d.path(), &[&args[..], &["--id-col", id]].concat());
+        assert_eq!((code, err.as_str()), (0, want), "{file}");
+    }
+    let refused = |file: &str, id: &str| {
+        let frame = format!("../shared/realfiles/{file}");
+        let args = [
+            "sample", "outlets", &frame, "--seed", "1", "--id-col", id, "--out",
+        ];
+        let out = d.path().join("refused").display().to_string();
+        run_in(&root(), &[&args[..], &[out.as_str()]].concat())
+    };
+    // The dealer code is empty on one row of the FAW-VW list: refused, naming it.
+    let (code, _, err) = refused("list_faw_vw.csv", "vd_dealerCode");
+    assert_eq!(code, 1);
+    assert_eq!(
+        err,
+        "error: ../shared/realfiles/list_faw_vw.csv:48:9: column vd_dealerCode: empty id\nhint: every unit needs its own id; remove duplicated rows or correct the ids, then run again\n"
+    );
+    // The Buick list has rows short of the header's 20 fields.
+    let (code, _, err) = refused("list_buick.csv", "dealerCode");
+    assert_eq!(code, 1);
+    crate::common::assert_golden("realfiles_buick_refused.txt", &err);
+}
+
+/// CRC-32 (IEEE) of `data`, for the zip below.
+fn crc32(data: &[u8]) -> u32 {
+    let mut c = !0u32;
+    for &b in data {
+        c ^= b as u32;
+        for _ in 0..8 {
+            c = if c & 1 == 1 {
+                (c >> 1) ^ 0xEDB8_8320
+            } else {
+                c >> 1
+            };
+        }
+    }
+    !c
+}
+
+/// A zip of stored (uncompressed) files: enough for a workbook whose cell is longer than
+/// Excel (and rust_xlsxwriter) would write, as a crafted file can hold.
+fn stored_zip(files: &[(&str, Vec<u8>)]) -> Vec<u8> {
+    let (mut out, mut central) = (Vec::new(), Vec::new());
+    for (name, data) in files {
+        let offset = out.len() as u32;
+        let (crc, len) = (crc32(data), data.len() as u32);
+        let fields = |sig: u32, central: bool| {
+            let mut h = sig.to_le_bytes().to_vec();
+            if central {
+                h.extend_from_slice(&20u16.to_le_bytes());
+            }
+            for v in [20u16, 0, 0, 0, 0] {
+                h.extend_from_slice(&v.to_le_bytes());
+            }
+            for v in [crc, len, len] {
+                h.extend_from_slice(&v.to_le_bytes());
+            }
+            h.extend_from_slice(&(name.len() as u16).to_le_bytes());
+            h.extend_from_slice(&0u16.to_le_bytes());
+            if central {
+                for v in [0u16, 0, 0] {
+                    h.extend_from_slice(&v.to_le_bytes());
+                }
+                h.extend_from_slice(&0u32.to_le_bytes());
+                h.extend_from_slice(&offset.to_le_bytes());
+            }
+            h.extend_from_slice(name.as_bytes());
+            h
+        };
+        out.extend(fields(0x0403_4b50, false));
+        out.extend_from_slice(data);
+        central.extend(fields(0x0201_4b50, true));
+    }
+    let (at, size) = (out.len() as u32, central.len() as u32);
+    out.extend(central);
+    out.extend_from_slice(&0x0605_4b50u32.to_le_bytes());
+    for v in [0u16, 0, files.len() as u16, files.len() as u16] {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    for v in [size, at] {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    out.extend_from_slice(&0u16.to_le_bytes());
+    out
+}
+
+#[test]
+fn an_xlsx_cell_over_1_mib_is_refused_naming_sheet_and_cell() {
+    let cell = |r: &str, v: &str| format!("<c r=\"{r}\" t=\"inlineStr\"><is><t>{v}</t></is></c>");
+    let long = "x".repeat((1 << 20) + 1);
+    let sheet = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><worksheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"><sheetData><row r=\"1\">{}{}</row><row r=\"2\">{}{}</row><row r=\"7\">{}{}</row></sheetData></worksheet>",
+        cell("A1", "网点编号"),
+        cell("B1", "网点名称"),
+        cell("A2", "1"),
+        cell("B2", "a"),
+        cell("A7", "2"),
+        cell("B7", &long)
+    );
+    let rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
+    let files = [
+        ("[Content_Types].xml", "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\"><Default Extension=\"rels\" ContentType=\"application/vnd.openxmlformats-package.relationships+xml\"/><Default Extension=\"xml\" ContentType=\"application/xml\"/><Override PartName=\"/xl/workbook.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml\"/><Override PartName=\"/xl/worksheets/sheet1.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml\"/></Types>".to_string()),
+        ("_rels/.rels", format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\"><Relationship Id=\"rId1\" Type=\"{rel}/officeDocument\" Target=\"xl/workbook.xml\"/></Relationships>")),
+        ("xl/workbook.xml", format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?><workbook xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" xmlns:r=\"{rel}\"><sheets><sheet name=\"网点\" sheetId=\"1\" r:id=\"rId1\"/></sheets></workbook>")),
+        ("xl/_rels/workbook.xml.rels", format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\"><Relationship Id=\"rId1\" Type=\"{rel}/worksheet\" Target=\"worksheets/sheet1.xml\"/></Relationships>")),
+        ("xl/worksheets/sheet1.xml", sheet),
+    ];
+    let files: Vec<(&str, Vec<u8>)> = files
+        .into_iter()
+        .map(|(n, s)| (n, s.into_bytes()))
+        .collect();
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("big.xlsx"), stored_zip(&files)).unwrap();
+    let (code, _, err) = run_in(
+        d.path(),
+        &["sample", "outlets", "big.xlsx", "--seed", "1", "--out", "o"],
+    );
+    assert_eq!(code, 1);
+    assert_eq!(
+        err,
+        "error: big.xlsx:7:2: cell B7 of sheet `网点` holds 1048577 bytes; svcaudit reads cells of at most 1 MiB\nhint: remove the long text from the cell\n"
+    );
+    assert!(!d.path().join("o").exists());
+}
