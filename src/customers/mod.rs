@@ -274,7 +274,13 @@ pub fn read_outlet_stage(dir: &Path) -> Result<(OutletStage, String)> {
                 m.frame.id_column
             ))
         })?;
-    stage.all = t.rows.iter().map(|r| r.cells[idc].clone()).collect();
+    // The outlets of the draw: without the totals rows its frame left out.
+    stage.all = t
+        .rows
+        .iter()
+        .filter(|r| !crate::io::layout::is_idless_marker_row(&r.cells, idc))
+        .map(|r| r.cells[idc].clone())
+        .collect();
     Ok((stage, sha))
 }
 

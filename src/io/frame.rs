@@ -138,14 +138,14 @@ fn leave_out_marker_rows(table: &mut RawTable, id: usize) -> Result<()> {
     let mut problems = Problems::new();
     let mut left_out = Vec::new();
     table.rows.retain(|r| {
+        if layout::is_idless_marker_row(&r.cells, id) {
+            left_out.push(NotedRow::new(r.line, &r.cells));
+            return false;
+        }
         if !layout::is_marker_row(&r.cells) {
             return true;
         }
         let cell = &r.cells[id];
-        if cell.is_empty() || layout::is_marker(cell) {
-            left_out.push(NotedRow::new(r.line, &r.cells));
-            return false;
-        }
         problems.push(format!(
             "{name}:{}: a totals or footnote row (\"{}\") between data rows, but its id column {} holds `{cell}`: it could be an outlet",
             r.line,

@@ -171,6 +171,12 @@ pub fn is_marker_row(cells: &[String]) -> bool {
         .is_some_and(|c| is_marker(c))
 }
 
+/// Whether a data row is a totals or footnote row that the frame leaves out: a marker row
+/// whose id cell (column `id`) is empty or itself a marker.
+pub fn is_idless_marker_row(cells: &[String], id: usize) -> bool {
+    is_marker_row(cells) && cells.get(id).is_none_or(|c| c.is_empty() || is_marker(c))
+}
+
 /// A merge range in a table's terms: physical lines and 0-based column indexes, inclusive.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Merge {
