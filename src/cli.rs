@@ -398,6 +398,11 @@ pub struct CustomerArgs {
     #[arg(long)]
     pub sheet: Option<String>,
 
+    /// The header's line (CSV) or sheet row (xlsx), 1-based, when rows above it are a
+    /// title (default: found; see README, "Reading the outlet list").
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_row: Option<u64>,
+
     /// Who draws (recorded in the manifest and 抽样说明); default: $USER.
     #[arg(long, value_name = "NAME")]
     pub drawn_by: Option<String>,
@@ -507,6 +512,11 @@ pub struct OutletArgs {
     /// The .xlsx sheet to read (default: the first).
     #[arg(long)]
     pub sheet: Option<String>,
+
+    /// The header's line (CSV) or sheet row (xlsx), 1-based, when rows above it are a
+    /// title (default: found; see README, "Reading the outlet list").
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_row: Option<u64>,
 
     /// Who draws (recorded in the manifest and 抽样说明); default: $USER.
     #[arg(long, value_name = "NAME")]

@@ -134,6 +134,13 @@ pub struct Counts {
     pub excluded_listed: u64,
     /// Empty lines and rows whose every cell was empty, skipped (not in `input_rows`).
     pub blank_rows: u64,
+    /// Totals and footnote rows (合计, 注: …) left out (not in `input_rows`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub skipped_rows: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Counts {
@@ -225,6 +232,7 @@ pub fn draw_outlets(frame: &Frame, seed: &Seed, p: &OutletParams) -> Result<Draw
     let mut counts = Counts {
         input_rows: frame.len() as u64,
         blank_rows: t.blank_rows + t.empty_lines,
+        skipped_rows: t.adjusted.skipped_rows.len() as u64,
         ..Counts::default()
     };
     if let Some(sc) = status_col {

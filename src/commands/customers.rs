@@ -148,6 +148,7 @@ fn customers_locked(
     let read = ReadOptions {
         encoding: a.encoding.clone(),
         sheet: a.sheet.clone(),
+        header_row: a.header_row,
     };
     let (d, outlet_sha) = run_draw(
         &a.frame,

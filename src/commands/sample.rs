@@ -72,6 +72,7 @@ fn outlets_locked(
     let read = ReadOptions {
         encoding: a.encoding.clone(),
         sheet: a.sheet.clone(),
+        header_row: a.header_row,
     };
     let d = read_and_draw(&a.frame, &read, &seed, &params)?;
     let t = &d.frame.table;
@@ -98,6 +99,7 @@ fn outlets_locked(
             id_column: d.frame.id_name().to_string(),
             rows: t.rows.len() as u64,
             read,
+            adjusted: t.adjusted.clone(),
         },
         parameters: params,
         size: d.draw.size.clone(),

@@ -128,7 +128,7 @@ pub fn run(a: ScoreArgs) -> Result<()> {
         .transpose()?;
     let opts = ReadOptions {
         encoding: a.encoding.clone(),
-        sheet: None,
+        ..ReadOptions::default()
     };
     let timing = std::env::var_os("SVCAUDIT_TIMING").is_some();
     let t0 = std::time::Instant::now();

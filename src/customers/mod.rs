@@ -263,7 +263,13 @@ pub fn read_outlet_stage(dir: &Path) -> Result<(OutletStage, String)> {
                 m.frame.id_column
             ))
         })?;
-    stage.all = t.rows.iter().map(|r| r.cells[idc].clone()).collect();
+    // The outlets of the draw: without the totals rows its frame left out.
+    stage.all = t
+        .rows
+        .iter()
+        .filter(|r| !crate::io::layout::is_idless_marker_row(&r.cells, idc))
+        .map(|r| r.cells[idc].clone())
+        .collect();
     Ok((stage, sha))
 }
 
@@ -422,6 +428,7 @@ pub fn draw_customers(
         blank_rows: 0,
         empty_lines: 0,
         sha256: String::new(),
+        adjusted: Default::default(),
     };
     let rules = rules_for(&header_table, p, stage)?;
     debug_assert!(scan.counts.adds_up());

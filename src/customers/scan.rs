@@ -181,7 +181,7 @@ pub enum Source {
     /// A UTF-8 CSV; records are addressed by byte offset.
     Csv { path: PathBuf, delimiter: u8 },
     /// A table read whole; records are addressed by row index.
-    Table(RawTable),
+    Table(Box<RawTable>),
 }
 
 /// The spilled records: two partitioned files per worker, and each worker's outlet
@@ -260,10 +260,13 @@ pub fn scan(
         .prefix(".svcaudit-spill-")
         .tempdir_in(spill_in)
         .map_err(|e| Error::io(spill_in, "create a temporary folder", &e))?;
+    // `--header-row` reads the file whole, through `io::table`, which skips the title.
     if read.sheet.is_none()
+        && read.header_row.is_none()
         && let Some(head) = stream_candidate(path)?
     {
         let enc = super::transcode::encoding_of(path, &head, read)?;
+        refuse_title(path, &head, enc)?;
         let utf8_head = crate::io::limits::looks_utf8(&head);
         let streamed = match enc {
             None => stream_csv(path, path, head, chooser, dir, progress)?,
@@ -291,6 +294,28 @@ pub fn scan(
         }
     }
     scan_table(path, read, chooser, dir)
+}
+
+/// A title above the header stops the streaming reader, which takes the first line as the
+/// header, with an error saying `--header-row`.
+fn refuse_title(
+    path: &Path,
+    head: &[u8],
+    enc: Option<&'static encoding_rs::Encoding>,
+) -> Result<()> {
+    let enc = enc.unwrap_or(encoding_rs::UTF_8);
+    let body = match encoding_rs::Encoding::for_bom(head) {
+        Some((_, n)) => &head[n..],
+        None => head,
+    };
+    let (text, _) = enc.decode_without_bom_handling(body);
+    match table::title_above_header(&text) {
+        None => Ok(()),
+        Some((first, header, title)) => Err(Error::data(format!(
+            "{}:{first}: \"{title}\" looks like a title above the header, which seems to be on line {header}\nhint: pass --header-row {header} if that line names the columns (the file is then read whole rather than streamed)",
+            table::display_name(path)
+        ))),
+    }
 }
 
 /// Decodes a frame that is not UTF-8 into a UTF-8 copy in `dir` and streams the copy; the
@@ -1164,6 +1189,7 @@ fn stream_csv(
         blank_rows: 0,
         empty_lines: 0,
         sha256: String::new(),
+        adjusted: Default::default(),
     };
     let rules = Arc::new(chooser.choose(&header_table)?);
     let canon_header = canonical_record(&header, b',');
@@ -2164,7 +2190,7 @@ fn scan_table(
             remap,
             releasing: None,
         },
-        source: Source::Table(t),
+        source: Source::Table(Box::new(t)),
     })
 }
 

@@ -7,7 +7,8 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use super::table::RawTable;
+use super::layout::{self, Adjusted, NotedRow};
+use super::table::{Format, RawTable};
 use super::vocab;
 use crate::error::{Error, Problems, Result};
 use crate::identity::IdRule;
@@ -35,10 +36,11 @@ pub struct Frame {
 
 impl Frame {
     /// Builds a frame with its id column chosen by `id_col` or the aliases.
-    pub fn new(table: RawTable, id_col: Option<&str>, aliases: &[&str]) -> Result<Frame> {
+    pub fn new(mut table: RawTable, id_col: Option<&str>, aliases: &[&str]) -> Result<Frame> {
         let id = find_column(&table, id_col, aliases, "--id-col", "the unit id")?
             .expect("required column");
         vocab::check_named_once(&table.name(), &table.header, id)?;
+        leave_out_marker_rows(&mut table, id)?;
         let frame = Frame { table, id_col: id };
         frame.check_ids()?;
         Ok(frame)
@@ -152,6 +154,50 @@ impl Frame {
     }
 }
 
+/// Leaves out totals and footnote rows between data rows whose id cell is empty or itself
+/// a marker, noting each on stderr; such a row with an id-like id is an error (it could be
+/// an outlet). The rule is in [`super::layout`]; trailing ones the reader left out already.
+fn leave_out_marker_rows(table: &mut RawTable, id: usize) -> Result<()> {
+    let name = table.name();
+    let mut problems = Problems::new();
+    let mut left_out = Vec::new();
+    table.rows.retain(|r| {
+        if layout::is_idless_marker_row(&r.cells, id) {
+            left_out.push(NotedRow::new(r.line, &r.cells));
+            return false;
+        }
+        if !layout::is_marker_row(&r.cells) {
+            return true;
+        }
+        let cell = &r.cells[id];
+        problems.push(format!(
+            "{name}:{}: a totals or footnote row (\"{}\") between data rows, but its id column {} holds `{cell}`: it could be an outlet",
+            r.line,
+            r.cells.iter().find(|c| !c.is_empty()).map_or("", |c| c.as_str()),
+            table.header[id]
+        ));
+        true
+    });
+    problems.into_result(
+        "svcaudit leaves out a totals row (合计, 小计, 注: …) only when it ends the list or has no id; ask for the list as exported without such rows, or name another id column with --id-col",
+    )?;
+    let note = Adjusted {
+        skipped_rows: left_out,
+        ..Adjusted::default()
+    };
+    let unit = if table.format == Format::Xlsx {
+        "row"
+    } else {
+        "line"
+    };
+    for n in note.notes(&name, unit) {
+        eprintln!("{n}");
+    }
+    table.adjusted.skipped_rows.extend(note.skipped_rows);
+    table.adjusted.skipped_rows.sort_by_key(|r| r.line);
+    Ok(())
+}
+
 /// Normalises a header for matching (io::vocab::fold).
 fn norm(s: &str) -> String {
     vocab::fold(s)
@@ -175,8 +221,9 @@ pub fn find_column(
         return match position(req) {
             Some(i) => Ok(Some(i)),
             None => Err(Error::data(format!(
-                "{}:1: {flag} `{req}`: no such column; the header has: {}",
+                "{}:{}: {flag} `{req}`: no such column; the header has: {}",
                 table.name(),
+                table.header_line(),
                 crate::io::limits::list_columns(header)
             ))),
         };
@@ -190,8 +237,9 @@ pub fn find_column(
         return Ok(None);
     }
     Err(Error::data(format!(
-        "{}:1: no column for {what}; looked for {}; the header has: {}\nhint: name the column with {flag}",
+        "{}:{}: no column for {what}; looked for {}; the header has: {}\nhint: name the column with {flag}",
         table.name(),
+        table.header_line(),
         aliases.join(", "),
         crate::io::limits::list_columns(header)
     )))

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::draw::{Counts, OutletParams, SizeInfo, StratumInfo};
 use crate::error::{Error, Result};
+use crate::io::layout::Adjusted;
 use crate::io::table::{Format, ReadOptions};
 
 /// The manifest format tag; bump it when a field changes meaning.
@@ -31,6 +32,10 @@ pub struct FrameInfo {
     pub id_column: String,
     pub rows: u64,
     pub read: ReadOptions,
+    /// Title rows above the header, totals rows left out, merged cells filled (absent for
+    /// a plain table, and in manifests written before svcaudit read such files).
+    #[serde(default, skip_serializing_if = "Adjusted::is_empty")]
+    pub adjusted: Adjusted,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -4,6 +4,7 @@ pub mod auditdir;
 pub mod commit;
 pub mod draws;
 pub mod frame;
+pub mod layout;
 pub mod ledger;
 pub mod limits;
 pub mod lists;

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use encoding_rs::Encoding;
 
+use super::layout::{self, Adjusted, Merge, NotedRow};
 use super::limits;
 use serde::{Deserialize, Serialize};
 
@@ -22,6 +23,10 @@ pub struct ReadOptions {
     pub encoding: Option<String>,
     /// The xlsx sheet by name; `None` takes the first sheet.
     pub sheet: Option<String>,
+    /// `--header-row`: the header's physical line (CSV) or sheet row (xlsx), 1-based;
+    /// `None` finds it (see [`super::layout`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header_row: Option<u64>,
 }
 
 /// The file format that was read.
@@ -58,12 +63,30 @@ pub struct RawTable {
     pub empty_lines: u64,
     /// SHA-256 (hex) of the file's bytes.
     pub sha256: String,
+    /// Title rows, totals rows and merged cells met while reading.
+    pub adjusted: Adjusted,
 }
 
 impl RawTable {
     /// The file name as shown in messages.
     pub fn name(&self) -> String {
         display_name(&self.path)
+    }
+
+    /// The header's line for messages: 1 unless rows above it were a title.
+    pub fn header_line(&self) -> u64 {
+        self.adjusted.header_line.unwrap_or(1)
+    }
+
+    /// Prints what [`RawTable::adjusted`] records on stderr, one note a line.
+    pub fn print_notes(&self) {
+        let unit = match self.format {
+            Format::Csv => "line",
+            Format::Xlsx => "row",
+        };
+        for n in self.adjusted.notes(&self.name(), unit) {
+            eprintln!("{n}");
+        }
     }
 }
 
@@ -119,9 +142,16 @@ pub fn read_table(path: &Path, opts: &ReadOptions) -> Result<RawTable> {
 /// Like [`read_table`] on bytes already in memory; `path` is used for messages.
 pub fn read_table_bytes(path: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<RawTable> {
     let sha256 = crate::seed::sha256_hex(bytes);
-    if bytes.starts_with(b"PK\x03\x04") {
-        return super::xlsx::read_xlsx(path, bytes, opts, sha256);
-    }
+    let t = if bytes.starts_with(b"PK\x03\x04") {
+        super::xlsx::read_xlsx(path, bytes, opts, sha256)?
+    } else {
+        read_csv(path, bytes, opts, sha256)?
+    };
+    t.print_notes();
+    Ok(t)
+}
+
+fn read_csv(path: &Path, bytes: &[u8], opts: &ReadOptions, sha256: String) -> Result<RawTable> {
     if opts.sheet.is_some() {
         return Err(Error::usage(format!(
             "{}: --sheet applies to .xlsx workbooks, and this file is not one",
@@ -129,7 +159,7 @@ pub fn read_table_bytes(path: &Path, bytes: &[u8], opts: &ReadOptions) -> Result
         )));
     }
     let (text, encoding, had_bom) = decode(path, bytes, opts.encoding.as_deref())?;
-    parse_csv(path, &text, encoding, had_bom, sha256)
+    parse_csv(path, &text, (encoding, had_bom), opts.header_row, sha256)
 }
 
 /// Decodes bytes to text: a BOM wins, then valid UTF-8, then GB18030 (a superset of GBK and
@@ -234,12 +264,12 @@ pub fn sniff_delimiter(text: &str) -> u8 {
 fn parse_csv(
     path: &Path,
     text: &str,
-    encoding: String,
-    had_bom: bool,
+    (encoding, had_bom): (String, bool),
+    header_row: Option<u64>,
     sha256: String,
 ) -> Result<RawTable> {
     let name = display_name(path);
-    let mut rows = RowCollector::new(&name);
+    let mut rows = RowCollector::new(&name, header_row);
     let delim = for_each_csv_record(&name, text, |line, record| {
         rows.push(
             line,
@@ -250,7 +280,7 @@ fn parse_csv(
         );
         Ok(())
     })?;
-    let Some((header, rows, blank_rows)) = rows.finish(
+    let Some(c) = rows.finish(
         "every row must have as many fields as the header; quote cells that contain the delimiter",
     )?
     else {
@@ -273,11 +303,12 @@ fn parse_csv(
         had_bom,
         delimiter: Some(delim as char),
         sheet: None,
-        header,
-        rows,
-        blank_rows,
+        header: c.header,
+        rows: c.rows,
+        blank_rows: c.blank_rows,
         empty_lines,
         sha256,
+        adjusted: c.adjusted,
     })
 }
 
@@ -347,6 +378,48 @@ pub fn for_each_csv_record(
     Ok(delim)
 }
 
+/// For a reader that takes the first line as the header (the streaming customer reader):
+/// the line of the header by the rule of [`super::layout`] when rows above it look like a
+/// title, with the first title row's text; `None` when the first row is the header. `head`
+/// is the file's first bytes decoded (it may end in the middle of a record).
+pub fn title_above_header(head: &str) -> Option<(u64, u64, String)> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(sniff_delimiter(head))
+        .from_reader(head.as_bytes());
+    let bytes = head.as_bytes();
+    let mut recs: Vec<(u64, Vec<String>)> = Vec::new();
+    for r in rdr.byte_records().take(layout::SCAN_ROWS + 1) {
+        let Ok(r) = r else { break };
+        let cells: Vec<String> = r
+            .iter()
+            .map(|c| String::from_utf8_lossy(c).trim().to_string())
+            .collect();
+        if layout::filled(&cells) == 0 {
+            continue;
+        }
+        let mut at = r.position().map_or(0, |p| p.byte() as usize);
+        while at < bytes.len() && (bytes[at] == b'\n' || bytes[at] == b'\r') {
+            at += 1;
+        }
+        recs.push((limits::line_of(bytes, at), cells));
+    }
+    // The last record may be cut short by the end of `head`.
+    if recs.len() > layout::SCAN_ROWS {
+        recs.pop();
+    }
+    let rows: Vec<&[String]> = recs.iter().map(|r| &r.1[..]).collect();
+    match layout::find_header(&rows) {
+        0 => None,
+        h => Some((
+            recs[0].0,
+            recs[h].0,
+            layout::NotedRow::new(0, &recs[0].1).text,
+        )),
+    }
+}
+
 /// Physical lines in the text (a final line without newline counts).
 fn count_lines(text: &str) -> u64 {
     let n = text.bytes().filter(|&b| b == b'\n').count() as u64;
@@ -357,23 +430,34 @@ fn count_lines(text: &str) -> u64 {
     }
 }
 
-/// Collects rows as a reader meets them: the first non-blank row is the header, blank rows
-/// after it are counted, and rows with the wrong number of fields are listed as problems.
+/// Collects rows as a reader meets them; at the end finds the header (the rules of
+/// [`super::layout`]), fills merged cells, counts blank rows after the header, leaves out
+/// trailing totals and footnote rows, and lists rows with the wrong number of fields as
+/// problems.
 pub struct RowCollector {
     name: String,
-    header: Option<Vec<String>>,
-    rows: Vec<RawRow>,
-    blank_rows: u64,
+    header_row: Option<u64>,
+    recs: Vec<(u64, Vec<String>)>,
+    merges: Vec<Merge>,
     problems: Problems,
 }
 
+/// What a [`RowCollector`] found.
+pub struct Collected {
+    pub header: Vec<String>,
+    pub rows: Vec<RawRow>,
+    pub blank_rows: u64,
+    pub adjusted: Adjusted,
+}
+
 impl RowCollector {
-    pub fn new(name: &str) -> Self {
+    /// A collector for the file `name`; `header_row` is `--header-row`.
+    pub fn new(name: &str, header_row: Option<u64>) -> Self {
         RowCollector {
             name: name.to_string(),
-            header: None,
-            rows: Vec::new(),
-            blank_rows: 0,
+            header_row,
+            recs: Vec::new(),
+            merges: Vec::new(),
             problems: Problems::new(),
         }
     }
@@ -383,44 +467,113 @@ impl RowCollector {
         self.problems.push(message);
     }
 
-    /// Takes one row of trimmed cells found at `line`.
-    pub fn push(&mut self, line: u64, mut cells: Vec<String>) {
-        if cells.iter().all(|c| c.is_empty()) {
-            if self.header.is_some() {
-                self.blank_rows += 1;
+    /// The merge ranges of a sheet, filled in by [`RowCollector::finish`].
+    pub fn merges(&mut self, merges: Vec<Merge>) {
+        self.merges = merges;
+    }
+
+    /// Takes one row of trimmed cells found at `line` (lines in increasing order).
+    pub fn push(&mut self, line: u64, cells: Vec<String>) {
+        self.recs.push((line, cells));
+    }
+
+    /// The index in the rows of the header: the one on `--header-row`, else found.
+    fn header_index(&self) -> Result<Option<usize>> {
+        let nonblank: Vec<usize> = (0..self.recs.len())
+            .filter(|&i| layout::filled(&self.recs[i].1) > 0)
+            .collect();
+        let Some(n) = self.header_row else {
+            if nonblank.is_empty() {
+                return Ok(None);
             }
-            return;
-        }
-        match &self.header {
-            None => {
-                // Trailing empty header cells beyond the last named column are not columns.
-                while cells.last().is_some_and(|c| c.is_empty()) {
-                    cells.pop();
+            let rows: Vec<&[String]> = nonblank.iter().map(|&i| &self.recs[i].1[..]).collect();
+            return Ok(Some(nonblank[layout::find_header(&rows)]));
+        };
+        match self.recs.iter().position(|r| r.0 == n) {
+            Some(i) if layout::filled(&self.recs[i].1) > 0 => Ok(Some(i)),
+            found => Err(Error::data(format!(
+                "{}: --header-row {n}: {}\nhint: give the line (sheet row) that names the columns, as an editor or Excel numbers it",
+                self.name,
+                if found.is_some() {
+                    "that row is empty".to_string()
+                } else if self.recs.last().is_some_and(|r| r.0 < n) {
+                    format!(
+                        "the table ends on line {}",
+                        self.recs.last().map_or(0, |r| r.0)
+                    )
+                } else {
+                    "no row starts on that line".to_string()
                 }
-                if cells.len() > limits::MAX_COLUMNS {
-                    self.problems.push(format!(
-                        "{}:{line}: a header of {} columns; svcaudit reads at most {}",
-                        self.name,
-                        cells.len(),
-                        limits::MAX_COLUMNS
-                    ));
-                }
-                self.header = Some(clean_header(cells));
-            }
-            Some(h) => {
-                if let Some(cells) = fit_row(&self.name, line, h, cells, &mut self.problems) {
-                    self.rows.push(RawRow { line, cells });
-                }
-            }
+            ))),
         }
     }
 
-    /// The header, rows and blank-row count; `None` when there was no header; an error
-    /// listing the problems (with `hint`) when there were any.
-    #[allow(clippy::type_complexity)]
-    pub fn finish(self, hint: &str) -> Result<Option<(Vec<String>, Vec<RawRow>, u64)>> {
+    /// The header, rows, blank-row count and what was adjusted; `None` when there was no
+    /// header; an error listing the problems (with `hint`) when there were any.
+    pub fn finish(mut self, hint: &str) -> Result<Option<Collected>> {
+        let Some(h) = self.header_index()? else {
+            self.problems.into_result(hint)?;
+            return Ok(None);
+        };
+        let header_line = self.recs[h].0;
+        let mut adjusted = Adjusted {
+            merged_ranges: layout::fill_merges(&mut self.recs, &self.merges, header_line)
+                .map_err(|m| {
+                    Error::data(format!(
+                        "{}: {m}\nhint: the header must be one row: pass --header-row N with the row that names the columns",
+                        self.name
+                    ))
+                })?,
+            ..Adjusted::default()
+        };
+        let mut recs = std::mem::take(&mut self.recs).into_iter();
+        for (line, cells) in recs.by_ref().take(h) {
+            if layout::filled(&cells) > 0 {
+                adjusted.title_rows.push(NotedRow::new(line, &cells));
+            }
+        }
+        if !adjusted.title_rows.is_empty() {
+            adjusted.header_line = Some(header_line);
+        }
+        let (_, mut cells) = recs.next().expect("the header row");
+        // Trailing empty header cells beyond the last named column are not columns.
+        while cells.last().is_some_and(|c| c.is_empty()) {
+            cells.pop();
+        }
+        if cells.len() > limits::MAX_COLUMNS {
+            self.problems.push(format!(
+                "{}:{header_line}: a header of {} columns; svcaudit reads at most {}",
+                self.name,
+                cells.len(),
+                limits::MAX_COLUMNS
+            ));
+        }
+        let header = clean_header(cells);
+        let data: Vec<(u64, Vec<String>)> = recs.collect();
+        // Marker rows after the last other row are totals and footnotes.
+        let end = data
+            .iter()
+            .rposition(|(_, c)| layout::filled(c) > 0 && !layout::is_marker_row(c))
+            .map_or(0, |i| i + 1);
+        let (mut rows, mut blank_rows) = (Vec::new(), 0);
+        for (i, (line, cells)) in data.into_iter().enumerate() {
+            if layout::filled(&cells) == 0 {
+                blank_rows += 1;
+            } else if i >= end {
+                adjusted.skipped_rows.push(NotedRow::new(line, &cells));
+            } else if let Some(cells) =
+                fit_row(&self.name, line, &header, cells, &mut self.problems)
+            {
+                rows.push(RawRow { line, cells });
+            }
+        }
         self.problems.into_result(hint)?;
-        Ok(self.header.map(|h| (h, self.rows, self.blank_rows)))
+        Ok(Some(Collected {
+            header,
+            rows,
+            blank_rows,
+            adjusted,
+        }))
     }
 }
 
@@ -520,7 +673,7 @@ mod tests {
             b"id\n1\n\xff\xff\n",
             &ReadOptions {
                 encoding: Some("utf-8".into()),
-                sheet: None,
+                ..ReadOptions::default()
             },
         )
         .unwrap_err();

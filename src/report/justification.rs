@@ -14,6 +14,37 @@ use crate::model::{CertaintyWhy, Role};
 use crate::sampling::Method;
 use crate::sizing::Allocation;
 
+/// One line saying how a file was read as its ERP exported it, without hand edits.
+fn as_exported(a: &crate::io::layout::Adjusted) -> String {
+    let mut parts = Vec::new();
+    if let (Some(h), Some(first), Some(last)) =
+        (a.header_line, a.title_rows.first(), a.title_rows.last())
+    {
+        parts.push(format!(
+            "表头在第 {h} 行，第 {}–{} 行为标题（非数据）the header is on line {h}, lines {}–{} above it are a title, not data",
+            first.line, last.line, first.line, last.line
+        ));
+    }
+    if a.merged_ranges > 0 {
+        parts.push(format!(
+            "{} 处合并单元格按其左上角的值填充 {} merged cell ranges filled with their top-left value",
+            a.merged_ranges, a.merged_ranges
+        ));
+    }
+    if !a.skipped_rows.is_empty() {
+        let lines: Vec<String> = a.skipped_rows.iter().map(|r| r.line.to_string()).collect();
+        parts.push(format!(
+            "合计/注释行未计入（第 {} 行）totals and footnote rows left out (lines {})",
+            lines.join(", "),
+            lines.join(", ")
+        ));
+    }
+    format!(
+        "按导出原样读取，未手工修改 Read as exported, without hand edits: {}.",
+        parts.join("; ")
+    )
+}
+
 /// Renders the justification as Markdown.
 pub fn render(m: &Manifest, frame: &Frame, draw: &Draw) -> String {
     let mut s = String::new();
@@ -76,6 +107,9 @@ pub fn render(m: &Manifest, frame: &Frame, draw: &Draw) -> String {
         c.blank_rows,
         if c.adds_up() { "yes 是" } else { "NO 否" }
     );
+    if !f.adjusted.is_empty() {
+        let _ = writeln!(s, "{}\n", as_exported(&f.adjusted));
+    }
     if let Some(col) = &draw.status_col {
         let vals: Vec<String> = draw
             .status_values

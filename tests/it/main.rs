@@ -8,6 +8,7 @@ mod cli_errors;
 mod common;
 mod corpus;
 mod customers;
+mod erp;
 mod front_door;
 mod fuzz;
 mod golden;
