@@ -575,7 +575,7 @@ pub fn draw_customers(
     outlets.sort_by(|a, b| (&a.stratum, &a.outlet_id).cmp(&(&b.stratum, &b.outlet_id)));
     rows.sort_by(|a, b| (&a.stratum, &a.outlet, a.rank).cmp(&(&b.stratum, &b.outlet, b.rank)));
     timing("rows built");
-    fetch_cells(&scan.source, &mut rows)?;
+    fetch_cells(&scan.source, scan.header.len(), &mut rows)?;
     timing("representing records read");
 
     let n_total: u64 = outlets.iter().map(|o| o.n).sum();
@@ -651,7 +651,7 @@ fn read_record_at(f: &std::fs::File, path: &Path, off: u64, buf: &mut Vec<u8>) -
 }
 
 /// Reads the representing records of the drawn people back from the frame.
-fn fetch_cells(source: &Source, rows: &mut [CustomerRow]) -> Result<()> {
+fn fetch_cells(source: &Source, width: usize, rows: &mut [CustomerRow]) -> Result<()> {
     match source {
         Source::Table(t) => {
             for r in rows.iter_mut() {
@@ -696,7 +696,10 @@ fn fetch_cells(source: &Source, rows: &mut [CustomerRow]) -> Result<()> {
                     .collect()
             });
             for part in found {
-                for (i, cells) in part? {
+                for (i, mut cells) in part? {
+                    // Trailing empty cells past the header (`…,2025-01-01,,`, as Excel writes
+                    // them) were accepted by pass 1; they are not columns.
+                    cells.truncate(width);
                     rows[i].cells = cells;
                 }
             }

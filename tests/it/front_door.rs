@@ -330,3 +330,17 @@ fn ids_written_in_full_width_are_the_same_outlet() {
     assert!(m.contains("\"outlet_respelled\": 1"), "{m}");
     assert_verifies(d);
 }
+
+/// A drawn record with empty cells past the header (Excel writes trailing delimiters) is
+/// written with the header's columns (was: a panic, "rendering the sample failed").
+#[test]
+fn a_drawn_record_with_trailing_empty_cells_is_written_whole() {
+    let t = tempfile::tempdir().unwrap();
+    let csv = "record_id,outlet_id,phone,service_date\nA1,W1,13800000001,2025-01-01,,\nA2,W1,13800000002,2025-01-02,\n";
+    let (code, sample, err) = draw(t.path(), csv);
+    assert_eq!(code, 0, "{err}");
+    for line in sample.lines() {
+        assert_eq!(line.split(',').count(), 12, "{sample}");
+    }
+    assert_verifies(t.path());
+}
