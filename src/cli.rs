@@ -410,6 +410,20 @@ pub struct CustomerArgs {
     /// Date of the draw, YYYY-MM-DD (default: today).
     #[arg(long, value_name = "DATE")]
     pub drawn_on: Option<String>,
+
+    /// For tests: bytes per block of the streamed pass (default 8 MiB). The sample never
+    /// depends on it.
+    #[arg(long, hide = true, value_name = "BYTES")]
+    pub stream_block: Option<usize>,
+
+    /// For tests: read the blocks instead of mapping them. The sample never depends on it.
+    #[arg(long, hide = true)]
+    pub no_mmap: bool,
+
+    /// For the crash test: pause this many milliseconds after each step of writing the
+    /// outputs, so that a run can be killed in the middle of one.
+    #[arg(long, hide = true, value_name = "MS")]
+    pub commit_pause_ms: Option<u64>,
 }
 
 #[derive(Debug, Args)]

@@ -16,8 +16,17 @@ fn main() {
         }
     }));
     let cli = svcaudit::cli::Cli::parse();
-    if let Err(e) = svcaudit::commands::run(cli) {
-        eprintln!("error: {}", e.message);
-        std::process::exit(e.exit_code());
+    let inv = svcaudit::commands::Invocation::from_env();
+    match svcaudit::commands::run(cli, &inv) {
+        // The process ends here: what the command left is not freed piece by piece, the
+        // system reclaims it (commands::Done).
+        Ok(done) => {
+            std::mem::forget(done);
+            std::process::exit(0)
+        }
+        Err(e) => {
+            eprintln!("error: {}", e.message);
+            std::process::exit(e.exit_code());
+        }
     }
 }

@@ -2,11 +2,9 @@
 //! step lines, all silenced by `--quiet`; and the command line recorded in manifests, which
 //! `svcaudit plan` replaces with the equivalent single-step command it runs.
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 static QUIET: AtomicBool = AtomicBool::new(false);
-static ARGS: Mutex<Option<Vec<String>>> = Mutex::new(None);
 
 /// Silences summaries and progress (`--quiet`); errors are always printed.
 pub fn set_quiet(q: bool) {
@@ -61,25 +59,6 @@ pub fn write_stdout(args: std::fmt::Arguments, newline: bool) {
             std::process::exit(1);
         }
     }
-}
-
-/// Records `args` (without the program name) as the command being run, for manifests and
-/// reproduction lines; `None` goes back to the process's own arguments.
-pub fn set_args(args: Option<Vec<String>>) {
-    *ARGS.lock().unwrap_or_else(|e| e.into_inner()) = args;
-}
-
-/// The arguments of the command being run, without the program name.
-pub fn args() -> Vec<String> {
-    match &*ARGS.lock().unwrap_or_else(|e| e.into_inner()) {
-        Some(a) => a.clone(),
-        None => std::env::args().skip(1).collect(),
-    }
-}
-
-/// The command being run, shell-quoted, for manifests and reproduction lines.
-pub fn command_line() -> String {
-    shell_line(&args())
 }
 
 /// `svcaudit` followed by `args`, each shell-quoted when it holds anything but plain

@@ -400,10 +400,8 @@ fn parse_step(l: &Loaded, section: &str, args: &[String]) -> Result<Cli> {
 
 /// Runs a parsed step, recording the equivalent single-step command in its manifest.
 fn run_step(cli: Cli, args: Vec<String>) -> Result<()> {
-    crate::ui::set_args(Some(args));
-    let r = super::run(cli);
-    crate::ui::set_args(None);
-    r
+    // Unlike `main`, plan goes on: what the step leaves is freed here.
+    super::run(cli, &super::Invocation { args }).map(drop)
 }
 
 /// A clap error on a step's arguments, named by the audit file's line when the option is

@@ -11,8 +11,8 @@ use crate::cli::CustomerArgs;
 use crate::customers::fields::{date_of, mask_name, mask_phone};
 use crate::customers::scan::RowCounts;
 use crate::customers::{
-    CustomerDraw, CustomerParams, CustomerSize, OutletPlan, PersonCounts, draw_customers,
-    read_outlet_stage,
+    CustomerDraw, CustomerParams, CustomerSize, OutletPlan, PersonCounts, StreamConfig,
+    draw_customers, read_outlet_stage,
 };
 use crate::error::{Error, Result};
 use crate::io::ledger;
@@ -73,6 +73,27 @@ pub struct Rendered {
     pub flagged: Vec<u8>,
 }
 
+/// How the draw runs here: `SVCAUDIT_THREADS` workers if set (the one setting read from the
+/// environment; documented in the README, and tests use it to show that the sample does not
+/// depend on it), else one per core, at most 8; `block` and `mmap` as the hidden test options
+/// `--stream-block` and `--no-mmap` say.
+pub fn stream_config(block: Option<usize>, no_mmap: bool) -> StreamConfig {
+    let threads = std::env::var("SVCAUDIT_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2)
+        });
+    let mut cfg = StreamConfig::new(threads);
+    if let Some(b) = block {
+        cfg.block = b.max(64);
+    }
+    cfg.mmap = !no_mmap;
+    cfg
+}
+
 /// Resolves the outlet stage and runs the draw: shared by `sample customers` and `verify`.
 pub fn run_draw(
     frame: &Path,
@@ -81,6 +102,7 @@ pub fn run_draw(
     p: &CustomerParams,
     outlets_dir: Option<&Path>,
     spill_in: &Path,
+    cfg: StreamConfig,
 ) -> Result<(CustomerDraw, Option<String>)> {
     let stage = match outlets_dir {
         Some(d) => Some(read_outlet_stage(d)?),
@@ -99,8 +121,11 @@ pub fn run_draw(
         seed,
         p,
         stage.as_ref().map(|s| &s.0),
-        spill_in,
-        &progress,
+        &crate::customers::Streaming {
+            spill_in,
+            progress: &progress,
+            cfg,
+        },
     )?;
     if let Some(b) = bar {
         b.finish_and_clear();
@@ -122,8 +147,7 @@ fn progress_bar() -> Option<indicatif::ProgressBar> {
     Some(b)
 }
 
-pub fn customers(a: CustomerArgs) -> Result<()> {
-    crate::customers::timing("start");
+pub fn customers(a: CustomerArgs, inv: &super::Invocation) -> Result<super::Done> {
     let seed = Seed::parse(&a.seed)?;
     if let Some(c) = &a.seed_commitment {
         seed.check_commitment(c)?;
@@ -133,18 +157,19 @@ pub fn customers(a: CustomerArgs) -> Result<()> {
     super::sample::refuse_existing_draw(&a.out, a.force)?;
     let params = params_from_args(&a)?;
     crate::io::commit::with_lock(&a.out, |lock| {
-        customers_locked(&a, lock, seed, drawn_on, drawn_by, params)
+        customers_locked(&a, inv, lock, seed, drawn_on, drawn_by, params)
     })
 }
 
 fn customers_locked(
     a: &CustomerArgs,
+    inv: &super::Invocation,
     lock: &crate::io::commit::Lock,
     seed: Seed,
     drawn_on: String,
     drawn_by: String,
     params: CustomerParams,
-) -> Result<()> {
+) -> Result<super::Done> {
     let read = ReadOptions {
         encoding: a.encoding.clone(),
         sheet: a.sheet.clone(),
@@ -157,6 +182,7 @@ fn customers_locked(
         &params,
         a.outlets.as_deref(),
         &a.out,
+        stream_config(a.stream_block, a.no_mmap),
     )?;
     let mut params = params;
     params.outlet_sample_sha256 = outlet_sha;
@@ -179,7 +205,7 @@ fn customers_locked(
         persons: d.persons.clone(),
         outputs: BTreeMap::new(),
         ledger: Some(ledger::FILE.into()),
-        command: crate::ui::command_line(),
+        command: inv.command_line(),
     };
     let earlier = ledger::history(&a.out)?;
     // The data files and the justification are independent: one core each.
@@ -189,7 +215,6 @@ fn customers_locked(
         (data.join(), just)
     });
     let out = out.map_err(|_| Error::data("rendering the sample failed"))?;
-    crate::customers::timing("rendered");
     let just = format!("{just}\n{}", ledger::history_markdown(&earlier));
     let mut files: Vec<(String, Vec<u8>)> = vec![
         ("sample.csv".into(), out.sample),
@@ -205,8 +230,8 @@ fn customers_locked(
         &a.out,
         super::sample::draw_entry("sample customers", &seed, &files),
     )?;
+    lock.pause_between_steps(a.commit_pause_ms.unwrap_or(0));
     crate::io::commit::commit(lock, &files, Some(line))?;
-    crate::customers::timing("written");
     let c = &d.scan.counts;
     crate::status!(
         "drew {} customers to contact and {} reserves in {} outlets from {} records ({} people; {} flagged, {} outside the window or type) into {}",
@@ -235,11 +260,10 @@ fn customers_locked(
             a.out.join("flagged.csv").display()
         );
     }
-    // The process ends next: freeing the drawn rows one by one (hundreds of thousands of
-    // small strings in a per-outlet draw, about 10 ms) would only delay it. The spill
-    // folder is in `d.scan` and is removed here as usual.
-    std::mem::forget(d.rows);
-    Ok(())
+    // Freeing the drawn rows one by one (hundreds of thousands of small strings in a
+    // per-outlet draw, about 10 ms) is left to the caller (commands::Done). The spill folder
+    // is in `d.scan` and is removed here as usual.
+    Ok(super::Done::leaving(d.rows))
 }
 
 impl CustomerManifest {

@@ -46,7 +46,7 @@ pub fn read_and_draw(
     })
 }
 
-pub fn outlets(a: OutletArgs) -> Result<()> {
+pub fn outlets(a: OutletArgs, inv: &super::Invocation) -> Result<()> {
     let seed = Seed::parse(&a.seed)?;
     if let Some(c) = &a.seed_commitment {
         seed.check_commitment(c)?;
@@ -57,12 +57,13 @@ pub fn outlets(a: OutletArgs) -> Result<()> {
     refuse_existing_draw(&a.out, a.force)?;
     let params = params_from_args(&a)?;
     crate::io::commit::with_lock(&a.out, |lock| {
-        outlets_locked(&a, lock, seed, drawn_on, drawn_by, params)
+        outlets_locked(&a, inv, lock, seed, drawn_on, drawn_by, params)
     })
 }
 
 fn outlets_locked(
     a: &OutletArgs,
+    inv: &super::Invocation,
     lock: &crate::io::commit::Lock,
     seed: Seed,
     drawn_on: String,
@@ -107,7 +108,7 @@ fn outlets_locked(
         counts: d.draw.counts.clone(),
         outputs: BTreeMap::new(),
         ledger: Some(ledger::FILE.into()),
-        command: crate::ui::command_line(),
+        command: inv.command_line(),
     };
     let mut just = justification::render(&manifest, &d.frame, &d.draw);
     just.push_str(&format!(

@@ -14,7 +14,7 @@ use crate::schedule::outcomes::{FollowUp, Outcome, SheetRow, follow_up};
 use crate::schedule::{self, Calendar, Customer, Input, Kind, Outlet, Person, Role, Rules};
 use crate::seed::{Seed, sha256_hex};
 
-pub fn run(a: ScheduleArgs) -> Result<()> {
+pub fn run(a: ScheduleArgs, inv: &super::Invocation) -> Result<()> {
     let seed = Seed::parse(&a.seed)?;
     let from = date_arg("--from", &a.from)?;
     let to = date_arg("--to", &a.to)?;
@@ -140,7 +140,7 @@ pub fn run(a: ScheduleArgs) -> Result<()> {
             sha256_hex(&bytes)
         ));
     }
-    header.push_str(&format!("\nCommand: `{}`", crate::ui::command_line()));
+    header.push_str(&format!("\nCommand: `{}`", inv.command_line()));
     let mut files: Vec<(&str, Vec<u8>)> = Vec::new();
     let extra = match &follow {
         Some(f) => {

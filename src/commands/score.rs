@@ -89,10 +89,7 @@ fn read_findings(s: &Scheme, path: &Path) -> Result<Findings> {
     Ok(f)
 }
 
-pub fn run(a: ScoreArgs) -> Result<()> {
-    if let Some(audit) = &a.audit {
-        return super::audit::score(audit, &a.audit_opts, a.force);
-    }
+pub fn run(a: ScoreArgs, inv: &super::Invocation) -> Result<super::Done> {
     let out = a
         .out
         .clone()
@@ -130,26 +127,15 @@ pub fn run(a: ScoreArgs) -> Result<()> {
         encoding: a.encoding.clone(),
         ..ReadOptions::default()
     };
-    let timing = std::env::var_os("SVCAUDIT_TIMING").is_some();
-    let t0 = std::time::Instant::now();
     let mut imp = Importer::new(&s);
     for p in &a.responses {
         imp.read(p, &opts)?;
     }
     let mut responses = imp.finish();
-    if timing {
-        eprintln!("timing: import {:?}", t0.elapsed());
-    }
     let codes: Vec<String> = s.items.iter().map(|i| i.code.clone()).collect();
     let d = design::check(&mut responses, &fw, &codes);
-    if timing {
-        eprintln!("timing: checks {:?}", t0.elapsed());
-    }
     let scores = scoring::score(&s, &responses, &d, findings.as_ref())?;
-    if timing {
-        eprintln!("timing: scoring {:?}", t0.elapsed());
-    }
-    let command = crate::ui::command_line();
+    let command = inv.command_line();
     // outlets.csv is the long one: it is written beside the others.
     let files: Vec<(String, Vec<u8>)> = std::thread::scope(|sc| {
         let outlets = sc.spawn(|| render::outlets_csv(&scores, &s));
@@ -177,9 +163,6 @@ pub fn run(a: ScoreArgs) -> Result<()> {
         ]
     });
     crate::io::commit::with_lock(&out, |lock| crate::io::commit::commit(lock, &files, None))?;
-    if timing {
-        eprintln!("timing: written {:?}", t0.elapsed());
-    }
     let c = render::counts(&responses, &s);
     match &scores.total {
         Some(t) => {
@@ -214,8 +197,7 @@ pub fn run(a: ScoreArgs) -> Result<()> {
     }
     // Freeing millions of answers takes 20 ms; a thread of its own does it, and when the
     // process ends first the system reclaims the memory at once.
-    std::thread::spawn(move || drop((responses, scores, d, files)));
-    Ok(())
+    Ok(super::Done::leaving((responses, scores, d, files)))
 }
 
 /// `1 answer`, `2 answers`.

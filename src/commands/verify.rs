@@ -442,7 +442,15 @@ fn verify_customers(
         locate_frame(a, &m.frame.path, &m.frame.read, "the service records are")?;
     let odir = outlets_dir(&a.dir, &m.parameters);
     let params = m.parameters.pinned(&m.frame.columns_used);
-    let (d, outlet_sha) = run_draw(&frame_path, &read, &seed, &params, odir.as_deref(), &a.dir)?;
+    let (d, outlet_sha) = run_draw(
+        &frame_path,
+        &read,
+        &seed,
+        &params,
+        odir.as_deref(),
+        &a.dir,
+        crate::commands::customers::stream_config(None, false),
+    )?;
     if outlet_sha != m.parameters.outlet_sample_sha256 {
         diffs.push("the outlet draw's sample.csv (stage 1) changed since the customer draw".into());
     }

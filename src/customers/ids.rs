@@ -240,6 +240,8 @@ pub struct Layout<'a> {
     /// Byte offset and line of the first record after the header.
     pub data_start: u64,
     pub data_line: u64,
+    /// Threads that sort the fingerprints.
+    pub threads: usize,
 }
 
 /// Calls `f(line, id)` for every record of `data` (whole records, the first on `line`) that
@@ -382,7 +384,7 @@ pub fn check(l: &Layout, dir: &Path, writers: &[PartFile], uncovered: &[ChunkIds
     // Partitions are sorted on every core; each yields its repeated fingerprints.
     let next = std::sync::atomic::AtomicUsize::new(0);
     let found: Vec<Result<Vec<u64>>> = std::thread::scope(|s| {
-        let hands: Vec<_> = (0..super::threads())
+        let hands: Vec<_> = (0..l.threads)
             .map(|_| {
                 s.spawn(|| -> Result<Vec<u64>> {
                     let mut rep = Vec::new();
@@ -556,6 +558,7 @@ B,4
             id_header: "id",
             data_start: 5,
             data_line: 2,
+            threads: 2,
         };
         // A fingerprint written twice whose id is nowhere in the file: a collision, not an
         // error.

@@ -37,6 +37,7 @@ use crate::prn::{Domain, PrnBatch};
 use crate::seed::Seed;
 use crate::sizing::{Allocation, allocate};
 use resolve::Person;
+pub use scan::StreamConfig;
 use scan::{Columns, Rules, Scan, Source};
 use size::Cochran;
 
@@ -369,20 +370,6 @@ pub fn rules_for(t: &RawTable, p: &CustomerParams, stage: Option<&OutletStage>) 
     })
 }
 
-/// Worker threads: `SVCAUDIT_THREADS` if set (tests use it to show that the sample does
-/// not depend on it), else one per core, at most 8.
-pub fn threads() -> usize {
-    std::env::var("SVCAUDIT_THREADS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| {
-            std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(2)
-        })
-        .clamp(1, 8)
-}
-
 /// `⌈n / r⌉`, robust to the float representation of r.
 pub fn inflate(n: u64, r: f64) -> u64 {
     if r >= 1.0 {
@@ -392,14 +379,13 @@ pub fn inflate(n: u64, r: f64) -> u64 {
     (x - 1e-9).ceil().max(0.0) as u64
 }
 
-/// With `SVCAUDIT_TIMING` set, prints the time since the process started, labelled, on
-/// stderr (for profiling the steps of a draw; never in normal use).
-pub fn timing(label: &str) {
-    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
-    let t0 = *START.get_or_init(std::time::Instant::now);
-    if std::env::var_os("SVCAUDIT_TIMING").is_some() {
-        eprintln!("timing: {label} at {:?}", t0.elapsed());
-    }
+/// Where and how a draw streams: none of it reaches the sample.
+pub struct Streaming<'a> {
+    /// The folder that holds the temporary spill folder (the output folder).
+    pub spill_in: &'a Path,
+    /// Called with (bytes done, bytes in all) as pass 1 goes.
+    pub progress: &'a dyn Fn(u64, u64),
+    pub cfg: StreamConfig,
 }
 
 /// Draws customers: pass 1, pass 2, size, allocation, rows.
@@ -409,12 +395,11 @@ pub fn draw_customers(
     seed: &Seed,
     p: &CustomerParams,
     stage: Option<&OutletStage>,
-    spill_in: &Path,
-    progress: &dyn Fn(u64, u64),
+    how: &Streaming,
 ) -> Result<CustomerDraw> {
     let chooser = |t: &RawTable| rules_for(t, p, stage);
-    let mut scan = scan::scan(path, read, &chooser, spill_in, progress)?;
-    timing("pass 1");
+    let cfg = how.cfg;
+    let mut scan = scan::scan(path, read, &chooser, how.spill_in, how.progress, cfg)?;
     // The header is known now; rebuild the rules for the record (cheap).
     let header_table = RawTable {
         path: path.to_path_buf(),
@@ -467,9 +452,8 @@ pub fn draw_customers(
     } + p.reserve;
     let caps: Vec<u64> = wanted.iter().map(|&w| if w { cap_n } else { 0 }).collect();
     let batch = PrnBatch::new(seed, Domain::Customer);
-    let res = resolve::resolve(&scan.spill, n_out, &wanted, &caps, &batch)?;
+    let res = resolve::resolve(&scan.spill, n_out, &wanted, &caps, &batch, cfg.threads)?;
     scan.spill.release();
-    timing("pass 2");
 
     // Stage 1 outlets that have people, in outlet id order.
     let sampled: Vec<usize> = (0..n_out).filter(|&g| wanted[g]).collect();
@@ -574,9 +558,7 @@ pub fn draw_customers(
     }
     outlets.sort_by(|a, b| (&a.stratum, &a.outlet_id).cmp(&(&b.stratum, &b.outlet_id)));
     rows.sort_by(|a, b| (&a.stratum, &a.outlet, a.rank).cmp(&(&b.stratum, &b.outlet, b.rank)));
-    timing("rows built");
-    fetch_cells(&scan.source, scan.header.len(), &mut rows)?;
-    timing("representing records read");
+    fetch_cells(&scan.source, scan.header.len(), &mut rows, cfg.threads)?;
 
     let n_total: u64 = outlets.iter().map(|o| o.n).sum();
     let persons_sampled = population;
@@ -651,7 +633,12 @@ fn read_record_at(f: &std::fs::File, path: &Path, off: u64, buf: &mut Vec<u8>) -
 }
 
 /// Reads the representing records of the drawn people back from the frame.
-fn fetch_cells(source: &Source, width: usize, rows: &mut [CustomerRow]) -> Result<()> {
+fn fetch_cells(
+    source: &Source,
+    width: usize,
+    rows: &mut [CustomerRow],
+    threads: usize,
+) -> Result<()> {
     match source {
         Source::Table(t) => {
             for r in rows.iter_mut() {
@@ -666,7 +653,7 @@ fn fetch_cells(source: &Source, width: usize, rows: &mut [CustomerRow]) -> Resul
                 .enumerate()
                 .map(|(i, r)| (i, r.person.offset))
                 .collect();
-            let per = offsets.len().div_ceil(threads()).max(1);
+            let per = offsets.len().div_ceil(threads).max(1);
             let found: Vec<Result<Vec<Fetched>>> = std::thread::scope(|s| {
                 let hands: Vec<_> = offsets
                     .chunks(per)

@@ -155,11 +155,12 @@ pub fn resolve(
     wanted: &[bool],
     cap: &[u64],
     prn_gen: &PrnBatch,
+    threads: usize,
 ) -> Result<Resolved> {
     if spill.narrow {
-        resolve_as::<u64>(spill, n_outlets, wanted, cap, prn_gen)
+        resolve_as::<u64>(spill, n_outlets, wanted, cap, prn_gen, threads)
     } else {
-        resolve_as::<u128>(spill, n_outlets, wanted, cap, prn_gen)
+        resolve_as::<u128>(spill, n_outlets, wanted, cap, prn_gen, threads)
     }
 }
 
@@ -169,11 +170,11 @@ fn resolve_as<K: Key>(
     wanted: &[bool],
     cap: &[u64],
     prn_gen: &PrnBatch,
+    threads: usize,
 ) -> Result<Resolved>
 where
     Rec<K>: bytemuck::Pod,
 {
-    let threads = super::threads();
     // Threads take the next partition as they finish one, so they end together; the result
     // does not depend on who resolved which.
     let next = std::sync::atomic::AtomicUsize::new(0);

@@ -44,6 +44,31 @@ pub const PARTS: usize = 64;
 /// a mapping, a message and a turn of the hashing; 8 MiB halves those against 4 MiB (srs
 /// bench 2-3 % faster) for about 30 MB more peak memory (60 -> 90 MB).
 const BLOCK: usize = 8 << 20;
+
+/// How the draw runs on this machine, chosen by the command and passed down as a value (the
+/// core reads no environment variable): worker threads, the size of the blocks pass 1 maps or
+/// reads, and whether it maps them. The sample, the counts and every output byte are the
+/// same for any value (tests draw with 64-byte blocks, one thread and without mapping).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamConfig {
+    /// Worker threads, 1 to 8.
+    pub threads: usize,
+    /// Bytes per block of pass 1 (at least 64).
+    pub block: usize,
+    /// Map the file's blocks into memory (else read them).
+    pub mmap: bool,
+}
+
+impl StreamConfig {
+    /// `threads` workers (clamped to 1..=8), 8 MiB blocks, mapped.
+    pub fn new(threads: usize) -> StreamConfig {
+        StreamConfig {
+            threads: threads.clamp(1, 8),
+            block: BLOCK,
+            mmap: true,
+        }
+    }
+}
 /// Bytes buffered per partition before a spill write.
 const SPILL_BUF: usize = 64 * 1024;
 
@@ -255,6 +280,7 @@ pub fn scan(
     chooser: &dyn ColumnChooser,
     spill_in: &Path,
     progress: &dyn Fn(u64, u64),
+    cfg: StreamConfig,
 ) -> Result<Scan> {
     let dir = tempfile::Builder::new()
         .prefix(".svcaudit-spill-")
@@ -269,8 +295,8 @@ pub fn scan(
         refuse_title(path, &head, enc)?;
         let utf8_head = crate::io::limits::looks_utf8(&head);
         let streamed = match enc {
-            None => stream_csv(path, path, head, chooser, dir, progress)?,
-            Some(e) => return stream_transcoded(path, e, chooser, dir, progress),
+            None => stream_csv(path, path, head, chooser, dir, progress, cfg)?,
+            Some(e) => return stream_transcoded(path, e, chooser, dir, progress, cfg),
         };
         match streamed {
             Streamed::Done(s) => return Ok(*s),
@@ -289,11 +315,11 @@ pub fn scan(
                         table::display_name(path)
                     )));
                 }
-                return stream_transcoded(path, encoding_rs::GB18030, chooser, d, progress);
+                return stream_transcoded(path, encoding_rs::GB18030, chooser, d, progress, cfg);
             }
         }
     }
-    scan_table(path, read, chooser, dir)
+    scan_table(path, read, chooser, dir, cfg)
 }
 
 /// A title above the header stops the streaming reader, which takes the first line as the
@@ -326,10 +352,11 @@ fn stream_transcoded(
     chooser: &dyn ColumnChooser,
     dir: tempfile::TempDir,
     progress: &dyn Fn(u64, u64),
+    cfg: StreamConfig,
 ) -> Result<Scan> {
     let t = super::transcode::transcode(path, enc, dir.path(), progress)?;
     let head = stream_candidate(&t.path)?.unwrap_or_default();
-    match stream_csv(&t.path, path, head, chooser, dir, progress)? {
+    match stream_csv(&t.path, path, head, chooser, dir, progress, cfg)? {
         Streamed::Done(mut s) => {
             s.encoding = t.encoding.name().to_string();
             s.had_bom = t.had_bom;
@@ -1129,6 +1156,7 @@ fn stream_csv(
     chooser: &dyn ColumnChooser,
     dir: tempfile::TempDir,
     progress: &dyn Fn(u64, u64),
+    cfg: StreamConfig,
 ) -> Result<Streamed> {
     let name = table::display_name(origin);
     let had_bom = head.starts_with(b"\xEF\xBB\xBF");
@@ -1197,7 +1225,7 @@ fn stream_csv(
     let data_start = (pos + hlen) as u64;
     let data_line = line + 1;
 
-    let workers = super::threads();
+    let workers = cfg.threads;
     let (chunk_tx, chunk_rx) = sync_channel::<Chunk>(workers * 2);
     let chunk_rx = Arc::new(Mutex::new(chunk_rx));
     let (res_tx, res_rx) = sync_channel::<WorkerMsg>(workers * 4);
@@ -1227,7 +1255,7 @@ fn stream_csv(
         let reader = s.spawn({
             let path = path.to_path_buf();
             let pool = &pool;
-            move || read_chunks(&path, data_start, data_line, chunk_tx, pool)
+            move || read_chunks(&path, data_start, data_line, chunk_tx, pool, cfg)
         });
         let mut handles = Vec::new();
         for w in 0..workers {
@@ -1341,6 +1369,7 @@ fn stream_csv(
                 id_header: &header[id_col],
                 data_start,
                 data_line,
+                threads: workers,
             };
             ids::check(&layout, dir.path(), &id_files, &order.uncovered)?;
         }
@@ -1444,16 +1473,13 @@ fn read_chunks(
     data_line: u64,
     tx: SyncSender<Chunk>,
     pool: &Mutex<Vec<Vec<u8>>>,
+    cfg: StreamConfig,
 ) -> Result<()> {
     let mut f = File::open(path).map_err(|e| Error::io(path, "open the file", &e))?;
     f.seek(SeekFrom::Start(data_start))
         .map_err(|e| Error::io(path, "read the file", &e))?;
     // Tests set small blocks to exercise the splitting; the sample cannot depend on it.
-    let block = std::env::var("SVCAUDIT_BLOCK")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(BLOCK)
-        .max(64);
+    let block = cfg.block.max(64);
     // Mapping the file saves the kernel's copy of every byte (a third of a second on a
     // 650 MB file). Files that cannot be mapped (pipes, some network shares) are read.
     let meta = f.metadata().ok();
@@ -1464,9 +1490,7 @@ fn read_chunks(
         offset: data_start,
         line: data_line,
     };
-    let mapped = std::env::var_os("SVCAUDIT_NO_MMAP").is_none()
-        && meta.is_some_and(|m| m.is_file())
-        && total > data_start;
+    let mapped = cfg.mmap && meta.is_some_and(|m| m.is_file()) && total > data_start;
     if mapped {
         return map_chunks(path, &f, total, block, &mut out);
     }
@@ -2127,6 +2151,7 @@ fn scan_table(
     read: &ReadOptions,
     chooser: &dyn ColumnChooser,
     dir: tempfile::TempDir,
+    cfg: StreamConfig,
 ) -> Result<Scan> {
     let t = table::read_table(path, read)?;
     let mut rules = chooser.choose(&t)?;
@@ -2141,6 +2166,7 @@ fn scan_table(
             id_header: &t.header[id_col],
             data_start: 0,
             data_line: 0,
+            threads: cfg.threads,
         };
         ids::check_rows(
             &layout,

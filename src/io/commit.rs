@@ -28,9 +28,24 @@ const JOURNAL: &str = ".svcaudit-commit.json";
 pub struct Lock {
     _file: File,
     dir: PathBuf,
+    /// Milliseconds to pause after each step of a commit (the crash test's
+    /// `--commit-pause-ms`, so it can kill a run in the middle of one); 0 in normal use.
+    pause_ms: std::cell::Cell<u64>,
 }
 
 impl Lock {
+    /// Pauses `ms` milliseconds after each step of the commits under this lock (for the crash
+    /// test only).
+    pub fn pause_between_steps(&self, ms: u64) {
+        self.pause_ms.set(ms);
+    }
+
+    fn pause(&self) {
+        if self.pause_ms.get() > 0 {
+            std::thread::sleep(std::time::Duration::from_millis(self.pause_ms.get()));
+        }
+    }
+
     pub fn dir(&self) -> &Path {
         &self.dir
     }
@@ -60,6 +75,7 @@ pub fn lock(dir: &Path) -> Result<Lock> {
     let l = Lock {
         _file: f,
         dir: dir.to_path_buf(),
+        pause_ms: std::cell::Cell::new(0),
     };
     recover(&l)?;
     Ok(l)
@@ -84,7 +100,7 @@ fn recover(l: &Lock) -> Result<()> {
                 if t.exists() {
                     std::fs::rename(&t, &g).map_err(|e| Error::io(&g, "finish writing", &e))?;
                 }
-                test_pause();
+                l.pause();
             }
             if let Some(line) = &j.ledger
                 && !ledger::ends_with(dir, line)
@@ -111,17 +127,6 @@ fn recover(l: &Lock) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// `SVCAUDIT_TEST_COMMIT_PAUSE_MS`: a pause after each step of a commit, so that the crash
-/// test can kill a run in the middle of one. Never set in normal use.
-fn test_pause() {
-    if let Some(ms) = std::env::var("SVCAUDIT_TEST_COMMIT_PAUSE_MS")
-        .ok()
-        .and_then(|v| v.parse::<u64>().ok())
-    {
-        std::thread::sleep(std::time::Duration::from_millis(ms));
-    }
 }
 
 fn sync_dir(dir: &Path) {
@@ -154,7 +159,7 @@ pub fn commit(l: &Lock, files: &[(String, Vec<u8>)], ledger_line: Option<String>
             .and_then(|_| f.sync_all())
             .map_err(|e| Error::io(&tmp, "write", &e))?;
         renames.push((tmp_name, name.clone()));
-        test_pause();
+        l.pause();
     }
     let journal = serde_json::to_vec(&Journal {
         renames,

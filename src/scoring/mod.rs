@@ -143,8 +143,6 @@ pub fn score(s: &Scheme, r: &Responses, d: &Design, findings: Option<&Findings>)
             a.0 += 1;
         }
     }
-    let timing = std::env::var_os("SVCAUDIT_TIMING").is_some();
-    let t0 = std::time::Instant::now();
     // Scored answers (not N/A, not control) with their design.
     let cells = estimate::cells(
         s.items.len(),
@@ -340,13 +338,7 @@ pub fn score(s: &Scheme, r: &Responses, d: &Design, findings: Option<&Findings>)
             terms,
         });
     }
-    if timing {
-        eprintln!("timing:   cells {} {:?}", cells.item.len(), t0.elapsed());
-    }
     let est = estimate::estimate(&cells, &domains, &clusters, &totals, &estimands)?;
-    if timing {
-        eprintln!("timing:   estimates {:?}", t0.elapsed());
-    }
     for (row, e) in meta.iter_mut().zip(&est) {
         if row.rate.is_some() {
             row.rate = Some(*e);

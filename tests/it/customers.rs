@@ -92,8 +92,8 @@ fn the_draw_ignores_row_order_blocks_threads_and_encoding() {
         t.path(),
         "a.csv",
         "b",
-        &[],
-        &[("SVCAUDIT_THREADS", "2"), ("SVCAUDIT_BLOCK", "300")],
+        &["--stream-block", "300"],
+        &[("SVCAUDIT_THREADS", "2")],
     );
     assert_eq!(base, small);
     // Read through read() rather than mapped, with a block smaller than a page.
@@ -101,17 +101,17 @@ fn the_draw_ignores_row_order_blocks_threads_and_encoding() {
         t.path(),
         "a.csv",
         "r",
+        &["--no-mmap", "--stream-block", "700"],
         &[],
-        &[("SVCAUDIT_NO_MMAP", "1"), ("SVCAUDIT_BLOCK", "700")],
     );
     assert_eq!(base, read);
     // Blocks of 64 bytes, shorter than many records: the reader must widen them.
-    for (name, no_mmap) in [("w1", "0"), ("w2", "1")] {
-        let mut env = vec![("SVCAUDIT_BLOCK", "64")];
-        if no_mmap == "1" {
-            env.push(("SVCAUDIT_NO_MMAP", "1"));
+    for (name, no_mmap) in [("w1", false), ("w2", true)] {
+        let mut args = vec!["--stream-block", "64"];
+        if no_mmap {
+            args.push("--no-mmap");
         }
-        assert_eq!(base, draw(t.path(), "a.csv", name, &[], &env));
+        assert_eq!(base, draw(t.path(), "a.csv", name, &args, &[]));
     }
     // Reversed and rotated rows, CRLF, semicolons and stray spaces.
     let mut shuffled = rows.clone();
@@ -126,7 +126,7 @@ fn the_draw_ignores_row_order_blocks_threads_and_encoding() {
         .map(|l| format!(" {l}\r\n"))
         .collect();
     std::fs::write(t.path().join("c.csv"), crlf).unwrap();
-    let c = draw(t.path(), "c.csv", "c", &[], &[("SVCAUDIT_BLOCK", "500")]);
+    let c = draw(t.path(), "c.csv", "c", &["--stream-block", "500"], &[]);
     assert_eq!(base, c);
     // The same records as GBK (read whole, not streamed).
     let text = std::fs::read_to_string(t.path().join("a.csv")).unwrap();
@@ -139,7 +139,7 @@ fn the_draw_ignores_row_order_blocks_threads_and_encoding() {
     let mut utf16 = vec![0xFF, 0xFE];
     utf16.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
     std::fs::write(t.path().join("u.csv"), &utf16).unwrap();
-    let u = draw(t.path(), "u.csv", "u", &[], &[("SVCAUDIT_BLOCK", "400")]);
+    let u = draw(t.path(), "u.csv", "u", &["--stream-block", "400"], &[]);
     assert_eq!(base, u);
     let frame = |dir: &str| -> serde_json::Value {
         let m: serde_json::Value = serde_json::from_slice(
@@ -531,8 +531,11 @@ fn selection_frequencies_match_inclusion_probabilities() {
             &seed,
             &params,
             None,
-            t.path(),
-            &|_, _| {},
+            &svcaudit::customers::Streaming {
+                spill_in: t.path(),
+                progress: &|_, _| {},
+                cfg: svcaudit::customers::StreamConfig::new(2),
+            },
         )
         .unwrap();
         for o in &d.outlets {
@@ -595,7 +598,7 @@ fn duplicated_record_ids_stop_the_draw_naming_every_line() {
             "o",
         ]);
         if let Some(b) = block {
-            c.env("SVCAUDIT_BLOCK", b);
+            c.args(["--stream-block", b]);
         }
         let o = c.output().unwrap();
         let err = String::from_utf8_lossy(&o.stderr);
@@ -654,8 +657,8 @@ fn check_people(rows: &[&str], units: &[(&str, &str)], persons: [u64; 3]) {
     let dir = tempfile::tempdir().unwrap();
     let rows: Vec<String> = rows.iter().map(|s| s.to_string()).collect();
     write(&dir.path().join("r.csv"), &rows);
-    for (out, env) in [("a", vec![]), ("b", vec![("SVCAUDIT_BLOCK", "64")])] {
-        let text = String::from_utf8(draw(dir.path(), "r.csv", out, &[], &env)).unwrap();
+    for (out, args) in [("a", vec![]), ("b", vec!["--stream-block", "64"])] {
+        let text = String::from_utf8(draw(dir.path(), "r.csv", out, &args, &[])).unwrap();
         let mut got: Vec<(&str, &str)> = text
             .lines()
             .skip(1)
@@ -727,23 +730,22 @@ fn plain_and_quoted_spellings_of_the_same_records_draw_the_same() {
         v["frame"]["sha256_canonical"].as_str().unwrap().to_string()
     };
     let plain = draw(t.path(), "plain.csv", "p", &[], &[]);
-    for (out, env) in [
-        ("q", vec![]),
+    for (out, args, env) in [
+        ("q", vec![], vec![]),
         (
             "q64",
-            vec![("SVCAUDIT_BLOCK", "64"), ("SVCAUDIT_THREADS", "2")],
+            vec!["--stream-block", "64"],
+            vec![("SVCAUDIT_THREADS", "2")],
         ),
     ] {
-        assert_eq!(plain, draw(t.path(), "quoted.csv", out, &[], &env), "{out}");
+        assert_eq!(
+            plain,
+            draw(t.path(), "quoted.csv", out, &args, &env),
+            "{out}"
+        );
         assert_eq!(canonical("p"), canonical(out));
     }
-    let small = draw(
-        t.path(),
-        "plain.csv",
-        "p64",
-        &[],
-        &[("SVCAUDIT_BLOCK", "64")],
-    );
+    let small = draw(t.path(), "plain.csv", "p64", &["--stream-block", "64"], &[]);
     assert_eq!(plain, small);
 }
 

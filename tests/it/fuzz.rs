@@ -197,8 +197,11 @@ fn fuzz_customer_reader() {
             &seed,
             &params,
             None,
-            t.path(),
-            &|_, _| {},
+            &svcaudit::customers::Streaming {
+                spill_in: t.path(),
+                progress: &|_, _| {},
+                cfg: svcaudit::customers::StreamConfig::new(2),
+            },
         ) {
             // Every row accounted for.
             assert!(d.scan.counts.adds_up(), "{:?}", d.scan.counts);

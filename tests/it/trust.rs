@@ -198,7 +198,7 @@ fn a_draw_killed_at_random_points_leaves_old_or_new_outputs_and_the_ledger_intac
             ])
             .arg("--seed")
             .arg(seed.to_string())
-            .env("SVCAUDIT_TEST_COMMIT_PAUSE_MS", "40")
+            .args(["--commit-pause-ms", "40"])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null());
         c
