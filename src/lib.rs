@@ -18,6 +18,7 @@ pub mod identity;
 pub mod io;
 pub mod model;
 pub mod prn;
+pub mod replay;
 pub mod report;
 pub mod sampling;
 pub mod schedule;

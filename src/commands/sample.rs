@@ -4,47 +4,20 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::cli::OutletArgs;
-use crate::draw::{Draw, OutletParams, draw_outlets};
+use crate::draw::OutletParams;
 use crate::error::{Error, Result};
-use crate::io::frame::{DEFAULT_CLOSED, Frame, outlet_list_id_names};
+use crate::io::drawbook::{draw_entry, drawn_by, drawn_on, refuse_existing_draw};
+use crate::io::frame::DEFAULT_CLOSED;
 use crate::io::ledger;
 use crate::io::lists;
 use crate::io::manifest::{FORMAT, FrameInfo, Manifest};
-use crate::io::output::{relative_path, sample_csv};
-use crate::io::table::{ReadOptions, read_table};
+use crate::io::output::relative_path;
+use crate::io::table::ReadOptions;
 use crate::prn::ALGORITHM;
+use crate::replay::read_and_draw;
 use crate::report::justification;
 use crate::seed::{Seed, sha256_hex};
 use crate::sizing::Allocation;
-
-/// A frame read and drawn: what both `sample` and `verify` produce.
-pub struct Drawn {
-    pub frame: Frame,
-    pub draw: Draw,
-    pub sample_csv: Vec<u8>,
-    pub canonical_sha256: String,
-}
-
-/// Reads the frame and draws; the whole pure part of a draw after argument resolution.
-pub fn read_and_draw(
-    path: &Path,
-    read: &ReadOptions,
-    seed: &Seed,
-    p: &OutletParams,
-) -> Result<Drawn> {
-    let table = read_table(path, read)?;
-    let frame = Frame::new(table, p.id_col.as_deref(), &outlet_list_id_names())?;
-    frame.check_same_ids(p.ids)?;
-    let draw = draw_outlets(&frame, seed, p)?;
-    let sample_csv = sample_csv(&frame, &draw);
-    let canonical_sha256 = sha256_hex(&frame.canonical_csv());
-    Ok(Drawn {
-        frame,
-        draw,
-        sample_csv,
-        canonical_sha256,
-    })
-}
 
 pub fn outlets(a: OutletArgs, inv: &super::Invocation) -> Result<()> {
     let seed = Seed::parse(&a.seed)?;
@@ -191,51 +164,4 @@ fn params_from_args(a: &OutletArgs) -> Result<OutletParams> {
         .map(|f: &PathBuf| lists::read_visited(f))
         .collect::<Result<_>>()?;
     Ok(p)
-}
-
-/// The ledger entry of a draw: the seed's commitment and every output's SHA-256.
-pub fn draw_entry(action: &str, seed: &Seed, files: &[(String, Vec<u8>)]) -> ledger::Entry {
-    let mut e = ledger::entry(action);
-    e.seed_commitment = Some(seed.commitment());
-    for (name, bytes) in files {
-        let h = sha256_hex(bytes);
-        if name == "manifest.json" {
-            e.manifest_sha256 = Some(h.clone());
-        }
-        e.outputs.insert(name.clone(), h);
-    }
-    e
-}
-
-/// `--drawn-on` checked as YYYY-MM-DD, or today.
-pub fn drawn_on(given: Option<&str>) -> Result<String> {
-    Ok(match given {
-        Some(d) => chrono::NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d")
-            .map_err(|_| Error::usage(format!("--drawn-on `{d}`: write the date as YYYY-MM-DD")))?
-            .format("%Y-%m-%d")
-            .to_string(),
-        None => chrono::Local::now()
-            .date_naive()
-            .format("%Y-%m-%d")
-            .to_string(),
-    })
-}
-
-/// `--drawn-by`, or `$USER`, or `unknown`.
-pub fn drawn_by(given: Option<&str>) -> String {
-    given
-        .map(str::to_string)
-        .or_else(|| std::env::var("USER").ok())
-        .unwrap_or_else(|| "unknown".into())
-}
-
-/// Refuses to overwrite a draw in `out` unless `--force`.
-pub fn refuse_existing_draw(out: &Path, force: bool) -> Result<()> {
-    if !force && (out.join("manifest.json").exists() || out.join("sample.csv").exists()) {
-        return Err(Error::usage(format!(
-            "{}: a draw is already there; choose another --out or pass --force to replace it",
-            out.display()
-        )));
-    }
-    Ok(())
 }

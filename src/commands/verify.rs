@@ -4,11 +4,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::cli::VerifyArgs;
-use crate::commands::sample::read_and_draw;
 use crate::error::{Error, Result};
 use crate::io::manifest::{Manifest, read_json};
 use crate::io::table::ReadOptions;
 use crate::prn::ALGORITHM;
+use crate::replay::read_and_draw;
 use crate::seed::{Seed, sha256_hex};
 
 pub fn run(a: VerifyArgs) -> Result<()> {
@@ -426,7 +426,9 @@ fn verify_customers(
     manifest_path: &std::path::Path,
     lock: Option<&crate::io::commit::Lock>,
 ) -> Result<()> {
-    use crate::commands::customers::{CustomerManifest, outlets_dir, render, run_draw};
+    use crate::io::manifest::CustomerManifest;
+    use crate::replay::{outlets_dir, run_draw, stream_config};
+    use crate::report::customer_files::render;
     let m: CustomerManifest = read_json(manifest_path, "a svcaudit customer manifest")?;
     if m.algorithm != ALGORITHM || m.format != crate::io::manifest::FORMAT {
         return Err(Error::data(format!(
@@ -449,7 +451,7 @@ fn verify_customers(
         &params,
         odir.as_deref(),
         &a.dir,
-        crate::commands::customers::stream_config(None, false),
+        stream_config(None, false),
     )?;
     if outlet_sha != m.parameters.outlet_sample_sha256 {
         diffs.push("the outlet draw's sample.csv (stage 1) changed since the customer draw".into());

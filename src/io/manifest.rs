@@ -9,6 +9,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::customers::scan::RowCounts;
+use crate::customers::{CustomerDraw, CustomerParams, CustomerSize, OutletPlan, PersonCounts};
 use crate::draw::{Counts, OutletParams, SizeInfo, StratumInfo};
 use crate::error::{Error, Result};
 use crate::io::layout::Adjusted;
@@ -97,4 +99,88 @@ pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Res
             e.column()
         ))
     })
+}
+
+/// The manifest of a customer draw (`kind` = `customers`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomerManifest {
+    pub format: String,
+    pub tool: String,
+    pub tool_version: String,
+    pub algorithm: String,
+    pub kind: String,
+    pub seed: String,
+    pub seed_commitment: String,
+    pub commitment_checked: bool,
+    pub drawn_on: String,
+    pub drawn_by: String,
+    pub frame: CustomerFrameInfo,
+    pub parameters: CustomerParams,
+    pub size: CustomerSize,
+    pub outlets: Vec<OutletPlan>,
+    pub counts: RowCounts,
+    pub persons: PersonCounts,
+    pub outputs: BTreeMap<String, String>,
+    /// The ledger that records this draw (absent in draws made before there was one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ledger: Option<String>,
+    pub command: String,
+}
+
+/// The service records as read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerFrameInfo {
+    pub path: String,
+    pub format: Format,
+    pub encoding: String,
+    pub delimiter: Option<String>,
+    pub sheet: Option<String>,
+    pub sha256_bytes: String,
+    /// SHA-256 of the canonical records: cells trimmed, UTF-8, comma-separated, LF, blank
+    /// rows dropped, rows in file order (docs/ALGORITHM.md §4.6).
+    pub sha256_canonical: String,
+    pub columns: Vec<String>,
+    /// Column used for: id, outlet, date, phone, person key, service type, name.
+    pub columns_used: BTreeMap<String, String>,
+    pub read: ReadOptions,
+}
+
+impl CustomerManifest {
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut v = serde_json::to_vec_pretty(self).expect("manifest serialises");
+        v.push(b'\n');
+        v
+    }
+}
+
+/// The frame description for the manifest.
+pub fn frame_info(d: &CustomerDraw, path: String, read: ReadOptions) -> CustomerFrameInfo {
+    let s = &d.scan;
+    let c = &d.rules.cols;
+    let mut used = BTreeMap::new();
+    let mut put = |k: &str, i: Option<usize>| {
+        if let Some(i) = i {
+            used.insert(k.to_string(), s.header[i].clone());
+        }
+    };
+    put("id", c.id);
+    put("customer_no", c.customer);
+    put("outlet", Some(c.outlet));
+    put("date", Some(c.date));
+    put("phone", c.phone);
+    put("person_key", Some(c.person));
+    put("service_type", c.service_type);
+    put("name", c.name);
+    CustomerFrameInfo {
+        path,
+        format: s.format,
+        encoding: s.encoding.clone(),
+        delimiter: s.delimiter.map(|c| c.to_string()),
+        sheet: s.sheet.clone(),
+        sha256_bytes: s.sha256_bytes.clone(),
+        sha256_canonical: s.sha256_canonical.clone(),
+        columns: s.header.clone(),
+        columns_used: used,
+        read,
+    }
 }

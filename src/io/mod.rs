@@ -2,6 +2,7 @@
 
 pub mod auditdir;
 pub mod commit;
+pub mod drawbook;
 pub mod draws;
 pub mod frame;
 pub mod layout;
@@ -11,5 +12,6 @@ pub mod lists;
 pub mod manifest;
 pub mod output;
 pub mod table;
+pub mod team;
 pub mod vocab;
 pub mod xlsx;

@@ -4,8 +4,8 @@
 
 use std::fmt::Write;
 
-use crate::commands::customers::CustomerManifest;
 use crate::customers::CustomerDraw;
+use crate::io::manifest::{CustomerFrameInfo, CustomerManifest};
 use crate::report::justification::md;
 
 /// Most outlets listed one by one; beyond this the table is summarised.
@@ -13,9 +13,7 @@ const MAX_OUTLET_ROWS: usize = 400;
 
 /// What names rows and drawn people when the records have no record id column: the
 /// sentence in Chinese and in English.
-pub fn no_record_id_sentence(
-    f: &crate::commands::customers::CustomerFrameInfo,
-) -> (String, String) {
+pub fn no_record_id_sentence(f: &CustomerFrameInfo) -> (String, String) {
     let (zh, en) = match f.columns_used.get("customer_no") {
         Some(c) if f.columns_used.get("person_key") == Some(c) => (
             format!("其客户编号（列 `{}`）", md(c)),

@@ -1,6 +1,7 @@
 //! Renderers that turn results into documents people read.
 
 pub mod chart;
+pub mod customer_files;
 pub mod customers;
 pub mod html;
 pub mod justification;

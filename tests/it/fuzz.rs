@@ -211,7 +211,7 @@ fn fuzz_customer_reader() {
 
 #[test]
 fn fuzz_team_calendar_and_outcome_readers() {
-    use svcaudit::commands::schedule::{read_calendar, read_outcomes, read_people, read_sheet};
+    use svcaudit::io::team::{read_calendar, read_outcomes, read_people, read_sheet};
     let t = tempfile::tempdir().unwrap();
     let mut seeds = corpus();
     for f in ["people.csv", "calendar.csv"] {
@@ -280,7 +280,7 @@ fn fuzz_ledger_and_manifest_readers() {
         let _ = svcaudit::io::ledger::read(&scratch);
         std::fs::write(scratch.join("manifest.json"), b).unwrap();
         let _ = svcaudit::io::manifest::Manifest::load(&scratch.join("manifest.json"));
-        let _ = svcaudit::io::manifest::read_json::<svcaudit::commands::customers::CustomerManifest>(
+        let _ = svcaudit::io::manifest::read_json::<svcaudit::io::manifest::CustomerManifest>(
             &scratch.join("manifest.json"),
             "a manifest",
         );
