@@ -73,7 +73,7 @@ fn plan_then_score_on_the_example_audit() {
             "--seed",
             "20261122",
             "--strata",
-            "省份",
+            "类型",
             "--reserve",
             "2",
             "--include",
