@@ -595,7 +595,7 @@ fn check_coverage(
             .to_string(),
     };
     Err(Error::data(format!(
-        "outlets chosen for cause (指定网点, --include) fill the allocation of {} {}, so {no_chance} other eligible outlets would have no chance of selection (π = 0) and the estimates could not describe them:\n{}\nhint: {fix}; or stratify more coarsely (fewer --strata values); or pass --allow-zero-coverage to keep this design, and the 抽样说明 states which outlets had no chance",
+        "outlets chosen for cause (指定网点, --include) fill the allocation of {} {}, so {no_chance} other eligible outlets would have no chance of selection (π = 0) and the estimates could not describe them:\n{}\nhint: {fix}; or stratify more coarsely (fewer --strata values); or pass --allow-zero-coverage (in an audit file: allow_zero_coverage = true) to keep this design, and the 抽样说明 states which outlets had no chance",
         filled.len(),
         if filled.len() == 1 {
             "stratum"
