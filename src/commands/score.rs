@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::io::table::{ReadOptions, read_table};
 use crate::report::scores as render;
 use crate::scoring::design::{self, Fieldwork};
+use crate::scoring::population::population;
 use crate::scoring::responses::Importer;
 use crate::scoring::scheme::{self, Scheme};
 use crate::scoring::{self, Findings};
@@ -150,6 +151,7 @@ pub fn run(a: ScoreArgs) -> Result<()> {
         eprintln!("timing: scoring {:?}", t0.elapsed());
     }
     let command = crate::ui::command_line();
+    let pop = population(&fw);
     // outlets.csv is the long one: it is written beside the others.
     let files: Vec<(String, Vec<u8>)> = std::thread::scope(|sc| {
         let outlets = sc.spawn(|| render::outlets_csv(&scores, &s));
@@ -164,7 +166,15 @@ pub fn run(a: ScoreArgs) -> Result<()> {
             findings.as_ref(),
             &command,
         );
-        let report = render::report_md(&s, &scores, &responses, &d, findings.as_ref(), &command);
+        let report = render::report_md(
+            &s,
+            &scores,
+            &responses,
+            &d,
+            &pop,
+            findings.as_ref(),
+            &command,
+        );
         vec![
             ("scores.csv".into(), scores_csv),
             (
