@@ -507,6 +507,12 @@ pub struct OutletArgs {
     #[arg(long, value_name = "FILE", num_args = 1..)]
     pub visited: Vec<PathBuf>,
 
+    /// Draw even when the outlets chosen for cause fill a stratum's allocation, so that its
+    /// other outlets have no chance of selection (π = 0); the 抽样说明 then names them and the
+    /// estimates describe only the outlets with a chance. Without it such a draw is refused.
+    #[arg(long)]
+    pub allow_zero_coverage: bool,
+
     /// The unit id column (default: outlet_id, 网点编号, 网点代码, …).
     #[arg(long, value_name = "COL")]
     pub id_col: Option<String>,

@@ -55,6 +55,11 @@ pub struct OutletParams {
     pub include: Vec<Listed>,
     pub exclude: Vec<Listed>,
     pub visited: Vec<Visited>,
+    /// `--allow-zero-coverage`: draw even when units chosen for cause fill a stratum's
+    /// allocation, leaving its other outlets with π = 0. `None` in manifests written before
+    /// the rule existed: those draws were made without the check, so a replay allows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_zero_coverage: Option<bool>,
     /// How ids are compared across the list and the side files; absent in draws made before
     /// the rule existed, which replay byte for byte.
     #[serde(default, skip_serializing_if = "IdRule::is_exact")]
@@ -82,6 +87,7 @@ impl OutletParams {
             include: Vec::new(),
             exclude: Vec::new(),
             visited: Vec::new(),
+            allow_zero_coverage: Some(false),
             ids: IdRule::CURRENT,
         }
     }
@@ -119,6 +125,21 @@ pub struct StratumInfo {
     pub certainty: u64,
     pub selected: u64,
     pub reserve: u64,
+}
+
+/// A stratum whose units chosen for cause fill its allocation, so that its other eligible
+/// outlets had no chance of selection (π = 0): allowed only by `--allow-zero-coverage`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ZeroCoverage {
+    pub stratum: String,
+    /// Eligible units N_h.
+    pub eligible: u64,
+    /// Allocated size n_h.
+    pub allocated: u64,
+    /// Units chosen for cause c_h.
+    pub for_cause: u64,
+    /// Eligible units with π = 0: N_h − c_h.
+    pub no_chance: u64,
 }
 
 /// Where every input row went.
@@ -180,6 +201,16 @@ pub struct Draw {
     pub visits_in_frame: u64,
     pub visited_not_in_frame: Vec<String>,
     pub min_per_stratum: u64,
+    /// Strata left with π = 0 outlets under `--allow-zero-coverage` (empty otherwise).
+    pub zero_coverage: Vec<ZeroCoverage>,
+}
+
+impl Draw {
+    /// Σ n_h: the size asked for, or more when per-stratum minimums (or an explicit
+    /// allocation table) ask for more; units chosen for cause beyond n_h not included.
+    pub fn allocated_total(&self) -> u64 {
+        self.strata.iter().map(|s| s.allocated).sum()
+    }
 }
 
 /// The stratum name of unstratified draws.
@@ -407,6 +438,17 @@ pub fn draw_outlets(frame: &Frame, seed: &Seed, p: &OutletParams) -> Result<Draw
     } else {
         sizing::allocate(&sizes, requested_n, &p.allocation, min_per)?
     };
+    let for_cause_h: Vec<u64> = by_stratum
+        .values()
+        .map(|(c, _, _)| c.len() as u64)
+        .collect();
+    // Checked after the 25 % rule below: a stratum filled by for-cause units is a finer
+    // fault than a sample with too few random units, and the latter's hint comes first.
+    let coverage = if census {
+        Ok(Vec::new())
+    } else {
+        check_coverage(&sizes, &for_cause_h, &alloc, requested_n, min_per, p)
+    };
 
     // Draw each stratum.
     let mut rows = Vec::new();
@@ -471,6 +513,8 @@ pub fn draw_outlets(frame: &Frame, seed: &Seed, p: &OutletParams) -> Result<Draw
         )));
     }
 
+    let zero_coverage = coverage?;
+
     let exclusions = t
         .rows
         .iter()
@@ -504,5 +548,74 @@ pub fn draw_outlets(frame: &Frame, seed: &Seed, p: &OutletParams) -> Result<Draw
         visits_in_frame: visits.len() as u64,
         visited_not_in_frame,
         min_per_stratum: min_per,
+        zero_coverage,
     })
+}
+
+/// Refuses a draw in which units chosen for cause fill a stratum's allocation and leave its
+/// other eligible outlets with π = 0, unless `--allow-zero-coverage` (or a manifest from
+/// before the rule) allows it; then returns those strata, for the 抽样说明. The hint gives
+/// the smallest `--n` that leaves a random unit in every such stratum.
+fn check_coverage(
+    sizes: &[(String, u64)],
+    for_cause: &[u64],
+    alloc: &[u64],
+    requested_n: u64,
+    min_per: u64,
+    p: &OutletParams,
+) -> Result<Vec<ZeroCoverage>> {
+    let split: Vec<(u64, u64)> = sizes
+        .iter()
+        .zip(for_cause)
+        .map(|((_, size), &c)| (c, size - c))
+        .collect();
+    let filled: Vec<ZeroCoverage> = sizing::filled_by_for_cause(&split, alloc)
+        .into_iter()
+        .map(|h| ZeroCoverage {
+            stratum: sizes[h].0.clone(),
+            eligible: sizes[h].1,
+            allocated: alloc[h],
+            for_cause: for_cause[h],
+            no_chance: split[h].1,
+        })
+        .collect();
+    if filled.is_empty() || p.allow_zero_coverage.unwrap_or(true) {
+        return Ok(filled);
+    }
+    let lines: Vec<String> = filled
+        .iter()
+        .map(|z| {
+            format!(
+                "  stratum {}: N_h = {}, n_h = {}, chosen for cause c_h = {}: {} outlets with π = 0",
+                z.stratum, z.eligible, z.allocated, z.for_cause, z.no_chance
+            )
+        })
+        .collect();
+    let no_chance: u64 = filled.iter().map(|z| z.no_chance).sum();
+    let fix = match sizing::smallest_covering_n(
+        sizes,
+        for_cause,
+        requested_n,
+        &p.allocation,
+        min_per,
+    )? {
+        Some(n) if p.all => format!(
+            "draw --n {n} --reason \"…\" instead of --all (the smallest size that leaves an outlet drawn at random in every stratum)"
+        ),
+        Some(n) => format!(
+            "raise the size to --n {n} --reason \"…\" (the smallest that leaves an outlet drawn at random in every stratum)"
+        ),
+        None => "give these strata more than their for-cause outlets in the allocation table"
+            .to_string(),
+    };
+    Err(Error::data(format!(
+        "outlets chosen for cause (指定网点, --include) fill the allocation of {} {}, so {no_chance} other eligible outlets would have no chance of selection (π = 0) and the estimates could not describe them:\n{}\nhint: {fix}; or stratify more coarsely (fewer --strata values); or pass --allow-zero-coverage (in an audit file: allow_zero_coverage = true) to keep this design, and the 抽样说明 states which outlets had no chance",
+        filled.len(),
+        if filled.len() == 1 {
+            "stratum"
+        } else {
+            "strata"
+        },
+        lines.join("\n")
+    )))
 }

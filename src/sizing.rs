@@ -220,6 +220,53 @@ pub fn allocate(
     Ok(out)
 }
 
+/// The strata whose units chosen for cause fill their allocation while other eligible units
+/// remain: `m_h = min(max(n_h − c_h, 0), N_h − c_h)` is 0 there, so those other units would
+/// have inclusion probability 0. `split[h]` is `(c_h, N_h − c_h)`, `alloc[h]` is n_h; the
+/// result holds the indices h, in order. Strata without for-cause units are not counted: a
+/// zero allocation there is the user's own table or `--min-per-stratum 0`.
+pub fn filled_by_for_cause(split: &[(u64, u64)], alloc: &[u64]) -> Vec<usize> {
+    split
+        .iter()
+        .zip(alloc)
+        .enumerate()
+        .filter(|&(_, (&(c, others), &n))| c > 0 && others > 0 && n <= c)
+        .map(|(h, _)| h)
+        .collect()
+}
+
+/// The smallest `n` above `from` whose allocation ([`allocate`], same arguments) leaves no
+/// stratum filled by its for-cause units ([`filled_by_for_cause`]); `for_cause[h]` is c_h.
+///
+/// Largest-remainder allocation is not monotone in n (the Alabama paradox), so this is a
+/// search upward one n at a time rather than a bisection; it stops at the number of units,
+/// where every stratum gets all of its units and the condition must hold. `None` for an
+/// explicit table, which no `--n` changes.
+pub fn smallest_covering_n(
+    sizes: &[(String, u64)],
+    for_cause: &[u64],
+    from: u64,
+    allocation: &Allocation,
+    min_per: u64,
+) -> Result<Option<u64>> {
+    if matches!(allocation, Allocation::Table(_)) {
+        return Ok(None);
+    }
+    let split: Vec<(u64, u64)> = sizes
+        .iter()
+        .zip(for_cause)
+        .map(|((_, size), &c)| (c, size.saturating_sub(c)))
+        .collect();
+    let total: u64 = sizes.iter().map(|(_, s)| s).sum();
+    for n in from.saturating_add(1)..=total {
+        let alloc = allocate(sizes, n, allocation, min_per)?;
+        if filled_by_for_cause(&split, &alloc).is_empty() {
+            return Ok(Some(n));
+        }
+    }
+    Ok(None)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -312,6 +359,23 @@ mod tests {
             1,
         );
         assert_eq!(a.unwrap(), vec![1, 1, 1]);
+    }
+
+    #[test]
+    fn the_covering_search_finds_the_first_size_that_leaves_a_random_unit() {
+        // a: 20 units, 2 for cause; b, c: 5 each. n = 3 → 1,1,1: a is filled by its 2.
+        let sizes = s(&[("a", 20), ("b", 5), ("c", 5)]);
+        let fc = [2, 0, 0];
+        let split = [(2, 18), (0, 5), (0, 5)];
+        let alloc = allocate(&sizes, 3, &Allocation::Proportional, 1).unwrap();
+        assert_eq!(filled_by_for_cause(&split, &alloc), vec![0]);
+        // n = 4 → quotas 2.67, .67, .67: a gets 2 (still filled); n = 5 → a gets 3.
+        let n = smallest_covering_n(&sizes, &fc, 3, &Allocation::Proportional, 1).unwrap();
+        assert_eq!(n, Some(5));
+        let t = Allocation::Table(BTreeMap::new());
+        assert_eq!(smallest_covering_n(&sizes, &fc, 3, &t, 1).unwrap(), None);
+        // A stratum made only of for-cause units has nobody left out.
+        assert!(filled_by_for_cause(&[(2, 0)], &[2]).is_empty());
     }
 
     #[test]

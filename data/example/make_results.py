@@ -54,7 +54,7 @@ def main():
                 w.writerow([f"IV{k:04d}", r["unit_id"], r["outlet_id"], "", "", q, a])
         # Planted: a customer never drawn, the first customer again, an answer out of range
         # (from a drawn customer who had not answered yet).
-        w.writerow(["IV9001", "GD999999", "WD0240", "", "", "CS_OVERALL", "5"])
+        w.writerow(["IV9001", "GD999999", first["outlet_id"], "", "", "CS_OVERALL", "5"])
         w.writerow(["IV9002", first["unit_id"], first["outlet_id"], "", "", "CS_OVERALL", "4"])
         late = silent[0]
         w.writerow(["IV9003", late["unit_id"], late["outlet_id"], "", "", "CS_CONTROL", "是"])

@@ -79,6 +79,7 @@ fn outlets_locked(
         size: d.draw.size.clone(),
         strata: d.draw.strata.clone(),
         counts: d.draw.counts.clone(),
+        zero_coverage: d.draw.zero_coverage.clone(),
         outputs: BTreeMap::new(),
         ledger: Some(ledger::FILE.into()),
         command: inv.command_line(),
@@ -102,6 +103,9 @@ fn outlets_locked(
     let line = ledger::next_line(&a.out, draw_entry("sample outlets", &seed, &files))?;
     crate::io::commit::commit(lock, &files, Some(line))?;
 
+    if let Some(note) = justification::strata_raise(&manifest.parameters, &d.draw) {
+        crate::status!("note: {note}");
+    }
     let c = &d.draw.counts;
     crate::status!(
         "drew {} outlets ({} certainty, {} at random) and {} reserves from {} rows ({} closed, {} excluded) into {}",
@@ -142,6 +146,7 @@ fn params_from_args(a: &OutletArgs) -> Result<OutletParams> {
     p.size_col = a.size_col.clone();
     p.sort_col = a.sort_col.clone();
     p.reserve = a.reserve;
+    p.allow_zero_coverage = Some(a.allow_zero_coverage);
     p.id_col = a.id_col.clone();
     p.status_col = a.status_col.clone();
     p.closed_values = if a.closed_values.is_empty() {

@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::io::table::{ReadOptions, read_table};
 use crate::report::scores as render;
 use crate::scoring::design::{self, Fieldwork};
+use crate::scoring::population::population;
 use crate::scoring::responses::Importer;
 use crate::scoring::scheme::{self, Scheme};
 use crate::scoring::{self, Findings};
@@ -136,6 +137,7 @@ pub fn run(a: ScoreArgs, inv: &super::Invocation) -> Result<super::Done> {
     let d = design::check(&mut responses, &fw, &codes);
     let scores = scoring::score(&s, &responses, &d, findings.as_ref())?;
     let command = inv.command_line();
+    let pop = population(&fw);
     // outlets.csv is the long one: it is written beside the others.
     let files: Vec<(String, Vec<u8>)> = std::thread::scope(|sc| {
         let outlets = sc.spawn(|| render::outlets_csv(&scores, &s));
@@ -150,7 +152,15 @@ pub fn run(a: ScoreArgs, inv: &super::Invocation) -> Result<super::Done> {
             findings.as_ref(),
             &command,
         );
-        let report = render::report_md(&s, &scores, &responses, &d, findings.as_ref(), &command);
+        let report = render::report_md(
+            &s,
+            &scores,
+            &responses,
+            &d,
+            &pop,
+            findings.as_ref(),
+            &command,
+        );
         vec![
             ("scores.csv".into(), scores_csv),
             (

@@ -84,6 +84,31 @@ pub fn outlet_draw(dir: &Path) -> Result<OutletDraw> {
             .unwrap_or("srs")
             .to_string(),
         units,
+        eligible: manifest_u64(&m, &["size", "x"], dir)?,
+        excluded: manifest_u64(&m, &["counts", "excluded_closed"], dir)?
+            + manifest_u64(&m, &["counts", "excluded_listed"], dir)?,
+        // Absent in draws that covered every stratum and in those made before the rule.
+        zero_coverage: match m.get("zero_coverage") {
+            None => Vec::new(),
+            Some(v) => serde_json::from_value(v.clone()).map_err(|e| {
+                Error::data(format!(
+                    "{}: zero_coverage: {e}",
+                    dir.join("manifest.json").display()
+                ))
+            })?,
+        },
+    })
+}
+
+/// A count the outlet draw's manifest must hold, at `path` (e.g. `size`, `x`).
+fn manifest_u64(m: &serde_json::Value, path: &[&str], dir: &Path) -> Result<u64> {
+    path.iter().fold(m, |v, k| &v[k]).as_u64().ok_or_else(|| {
+        Error::data(format!(
+            "{}: no {}; is {} an svcaudit outlet draw?",
+            dir.join("manifest.json").display(),
+            path.join("."),
+            dir.display()
+        ))
     })
 }
 
@@ -124,6 +149,8 @@ pub fn customer_draw(dir: &Path) -> Result<CustomerDraw> {
         sample_sha256: t.sha256.clone(),
         units,
         persons,
+        since: m["parameters"]["since"].as_str().map(str::to_string),
+        until: m["parameters"]["until"].as_str().map(str::to_string),
     })
 }
 

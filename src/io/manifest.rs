@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::customers::scan::RowCounts;
 use crate::customers::{CustomerDraw, CustomerParams, CustomerSize, OutletPlan, PersonCounts};
-use crate::draw::{Counts, OutletParams, SizeInfo, StratumInfo};
+use crate::draw::{Counts, OutletParams, SizeInfo, StratumInfo, ZeroCoverage};
 use crate::error::{Error, Result};
 use crate::io::layout::Adjusted;
 use crate::io::table::{Format, ReadOptions};
@@ -58,6 +58,10 @@ pub struct Manifest {
     pub size: SizeInfo,
     pub strata: Vec<StratumInfo>,
     pub counts: Counts,
+    /// Strata whose outlets chosen for cause filled their allocation, leaving the others with
+    /// no chance of selection (π = 0); only under `--allow-zero-coverage`, absent otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub zero_coverage: Vec<ZeroCoverage>,
     /// Output file name → SHA-256 of its bytes.
     pub outputs: BTreeMap<String, String>,
     /// The ledger that records this draw (absent in draws made before there was one).

@@ -7,7 +7,7 @@
 
 use std::fmt::Write;
 
-use crate::draw::Draw;
+use crate::draw::{Draw, OutletParams};
 use crate::io::frame::Frame;
 use crate::io::manifest::Manifest;
 use crate::model::{CertaintyWhy, Role};
@@ -152,11 +152,21 @@ pub fn render(m: &Manifest, frame: &Frame, draw: &Draw) -> String {
         z.random,
         c.reserve
     );
-    if z.n > z.requested_n {
+    let allocated = draw.allocated_total();
+    if allocated > z.requested_n {
         let _ = writeln!(
             s,
-            "- 样本量高于要求 The sample exceeds {}: per-stratum minimum {} and/or outlets chosen for cause beyond a stratum's allocation.",
-            z.requested_n, draw.min_per_stratum
+            "- 分层增加样本量 Stratification raises the size: {}.",
+            strata_raise(p, draw).unwrap_or_default()
+        );
+    }
+    if z.n > allocated.max(z.requested_n) {
+        let _ = writeln!(
+            s,
+            "- 指定网点超出分配 Outlets chosen for cause beyond their stratum's allocation add {}: the sample exceeds {} and is {}.",
+            z.n - allocated.max(z.requested_n),
+            allocated.max(z.requested_n),
+            z.n
         );
     }
     if z.n > 0 {
@@ -207,6 +217,7 @@ pub fn render(m: &Manifest, frame: &Frame, draw: &Draw) -> String {
         );
     }
     s.push('\n');
+    zero_coverage(&mut s, draw);
 
     let _ = writeln!(s, "## 4. 抽样方法 Method\n");
     let method = match p.method {
@@ -333,6 +344,64 @@ pub fn render(m: &Manifest, frame: &Frame, draw: &Draw) -> String {
         m.command
     );
     s
+}
+
+/// The strata left with π = 0 outlets under `--allow-zero-coverage`, Chinese first.
+fn zero_coverage(s: &mut String, draw: &Draw) {
+    if draw.zero_coverage.is_empty() {
+        return;
+    }
+    let strata = draw.zero_coverage.len();
+    let outlets: u64 = draw.zero_coverage.iter().map(|z| z.no_chance).sum();
+    let _ = writeln!(
+        s,
+        "**覆盖不全 Zero coverage (--allow-zero-coverage)**: 下列 {strata} 层的分配名额被指定网点占满，其余 {outlets} 个合格网点没有入样机会（π = 0），估计结果只代表有入样机会的网点。 In these {strata} strata the outlets chosen for cause fill the allocation, so {outlets} other eligible outlets had no chance of selection (π = 0); the estimates describe only the outlets with a chance.\n"
+    );
+    let _ = writeln!(
+        s,
+        "| 层 Stratum | 合格 N_h | 分配 n_h | 指定 c_h | 无入样机会 π = 0 |\n|---|---:|---:|---:|---:|"
+    );
+    for z in &draw.zero_coverage {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} |",
+            md(&z.stratum),
+            z.eligible,
+            z.allocated,
+            z.for_cause,
+            z.no_chance
+        );
+    }
+    s.push('\n');
+}
+
+/// How stratification raises the size above the one asked for, in a sentence (English):
+/// `31 strata with at least 1 outlet each raise the sample from 18 (rule ⌈√308⌉) to 31
+/// (+13)`; `None` when it does not. Printed as a note on stderr and in the size section.
+pub fn strata_raise(p: &OutletParams, draw: &Draw) -> Option<String> {
+    let z = &draw.size;
+    let to = draw.allocated_total();
+    if to <= z.requested_n {
+        return None;
+    }
+    let from = if z.requested_n == z.rule_n {
+        format!("{} (rule {})", z.requested_n, z.formula)
+    } else {
+        format!("{} (--n)", z.requested_n)
+    };
+    let k = draw.min_per_stratum;
+    let why = match p.allocation {
+        Allocation::Table(_) => "the allocation table's sizes".to_string(),
+        _ => format!(
+            "{} strata with at least {k} outlet{} each",
+            draw.strata.len(),
+            if k == 1 { "" } else { "s" }
+        ),
+    };
+    Some(format!(
+        "{why} raise the sample from {from} to {to} (+{})",
+        to - z.requested_n
+    ))
 }
 
 /// Escapes text for a Markdown table cell.

@@ -10,6 +10,7 @@ use serde_json::json;
 
 use crate::scoring::design::{Design, Fieldwork};
 use crate::scoring::estimate::Z95;
+use crate::scoring::population::Population;
 use crate::scoring::responses::Responses;
 use crate::scoring::scheme::{Kind, Scheme, fmt_pts};
 use crate::scoring::{Findings, Scores};
@@ -313,7 +314,8 @@ fn level_name(s: &Scheme, l: Option<usize>) -> String {
     }
 }
 
-/// `summary.json`: the inputs with their hashes, the counts, the total and the level.
+/// `summary.json`: the inputs with their hashes, the population the estimates describe, the
+/// counts, the total and the level.
 pub fn summary_json(
     s: &Scheme,
     sc: &Scores,
@@ -323,6 +325,7 @@ pub fn summary_json(
     f: Option<&Findings>,
     command: &str,
 ) -> Vec<u8> {
+    let pop = crate::scoring::population::population(fw);
     let c = counts(r, s);
     let total = sc.total.as_ref().map(|t| {
         json!({
@@ -353,6 +356,7 @@ pub fn summary_json(
         "outlet_draw": fw.outlets.as_ref().map(|o| json!({"dir": o.dir.display().to_string(), "sample_sha256": o.sample_sha256})),
         "customer_draw": fw.customers.as_ref().map(|o| json!({"dir": o.dir.display().to_string(), "sample_sha256": o.sample_sha256})),
         "plan": fw.plan.as_ref().map(|o| json!({"dir": o.dir.display().to_string(), "visits_sha256": o.visits_sha256, "date_slack_days": fw.date_slack})),
+        "population": &pop,
         "counts": {
             "answers_read": c.answers_read, "scored": c.scored, "not_applicable": c.not_applicable,
             "control": c.control, "rejected": c.rejected, "not_shown": c.not_shown,
@@ -378,6 +382,7 @@ pub fn report_md(
     sc: &Scores,
     r: &Responses,
     d: &Design,
+    pop: &Population,
     f: Option<&Findings>,
     command: &str,
 ) -> String {
@@ -464,7 +469,8 @@ pub fn report_md(
     let _ = writeln!(o, "## 指标得分 Indicator scores\n");
     let _ = writeln!(
         o,
-        "Whole outlet and customer base (design-weighted). Score = rate × points; items that do not apply are removed (删减) and the rate is over the applicable points.\n"
+        "{}\n\nDesign-weighted. Score = rate × points; items that do not apply are removed (删减) and the rate is over the applicable points.\n",
+        pop.statement
     );
     let _ = writeln!(
         o,

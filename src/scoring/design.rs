@@ -43,6 +43,11 @@ pub struct OutletDraw {
     pub sample_sha256: String,
     pub method: String,
     pub units: HashMap<String, OutletUnit>,
+    /// Eligible outlets of the list (the manifest's x) and those excluded (closed or listed).
+    pub eligible: u64,
+    pub excluded: u64,
+    /// Strata left with π = 0 outlets under `--allow-zero-coverage`.
+    pub zero_coverage: Vec<crate::draw::ZeroCoverage>,
 }
 
 #[derive(Debug, Clone)]
@@ -58,6 +63,9 @@ pub struct CustomerDraw {
     pub units: HashMap<String, CustomerUnit>,
     /// Customers (persons) per outlet in the frame: the second stage's population.
     pub persons: HashMap<String, u64>,
+    /// The service window of the customer frame (`--since`, `--until`), when given.
+    pub since: Option<String>,
+    pub until: Option<String>,
 }
 
 #[derive(Debug, Clone)]

@@ -21,6 +21,7 @@
 pub mod design;
 pub mod estimate;
 mod plain;
+pub mod population;
 pub mod responses;
 pub mod scheme;
 

@@ -73,7 +73,7 @@ fn plan_then_score_on_the_example_audit() {
             "--seed",
             "20261122",
             "--strata",
-            "省份",
+            "类型",
             "--reserve",
             "2",
             "--include",
@@ -97,6 +97,13 @@ fn plan_then_score_on_the_example_audit() {
     }
     let err = ok(d, &["score", "data/example/audit.toml"]);
     assert!(err.contains("rejected"), "{err}");
+    // The estimates say which population they describe.
+    let statement = "总体：名单中 309 个合格网点（不含 11 个停业或排除的网点），及其 2025-01-01 起有服务记录的顾客。 Population: the 309 eligible outlets of the list (not counting 11 closed or excluded); and their customers with a service since 2025-01-01.";
+    let summary: serde_json::Value =
+        serde_json::from_str(&read(&a.join("scores/summary.json"))).unwrap();
+    assert_eq!(summary["population"]["statement"], statement);
+    assert_eq!(summary["population"]["not_covered"], serde_json::json!([]));
+    assert!(read(&a.join("scores/report.md")).contains(&format!("{statement}\n")));
     // The whole-base rows (the per-stratum ones follow the same code path).
     let scores: String = read(&a.join("scores/scores.csv"))
         .lines()

@@ -85,6 +85,9 @@ fn draw(dir: &Path, frame: &Path, out: &str, method: &[&str]) -> (String, serde_
         inc.to_str().unwrap(),
         "--exclude",
         exc.to_str().unwrap(),
+        // 31 provinces for a rule of 18: the for-cause outlets fill 广东 and 浙江; this test is
+        // about file formats, so it keeps that design and its samples.
+        "--allow-zero-coverage",
         "--out",
         out,
     ];

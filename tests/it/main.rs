@@ -7,6 +7,7 @@ mod audit;
 mod cli_errors;
 mod common;
 mod corpus;
+mod coverage;
 mod customers;
 mod erp;
 mod front_door;

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
 use proptest::prelude::*;
-use svcaudit::draw::{OutletParams, draw_outlets};
+use svcaudit::draw::{Listed, OutletParams, draw_outlets};
 use svcaudit::io::frame::{Frame, outlet_list_id_names};
 use svcaudit::io::table::{ReadOptions, read_table_bytes};
 use svcaudit::model::Role;
@@ -105,6 +105,63 @@ proptest! {
             prop_assert!(*k >= min_per.min(*s));
         }
         prop_assert_eq!(a.iter().sum::<u64>(), n.min(total).max(mins));
+    }
+
+    /// The `--n` a refused draw suggests is the smallest size from which no stratum is left
+    /// filled by its for-cause units: every size from the rule's up to it fails, it holds,
+    /// and the draw at that size is not refused for coverage.
+    #[test]
+    fn the_suggested_n_is_the_smallest_that_covers_every_stratum(
+        strata in prop::collection::vec((1u64..30, 0u64..4), 1..6),
+        equal in any::<bool>(),
+        seed in 0u64..1_000_000,
+    ) {
+        let sizes: Vec<(String, u64)> = strata.iter().enumerate().map(|(h, (n, _))| (format!("S{h}"), *n)).collect();
+        let fc: Vec<u64> = strata.iter().map(|(n, c)| (*c).min(*n)).collect();
+        let split: Vec<(u64, u64)> = sizes.iter().zip(&fc).map(|((_, n), c)| (*c, n - c)).collect();
+        let x: u64 = sizes.iter().map(|(_, n)| n).sum();
+        let rule = sizing::outlet_rule(Stage::Initial, x);
+        let alloc = if equal { sizing::Allocation::Equal } else { sizing::Allocation::Proportional };
+        let filled = |n: u64| {
+            let a = sizing::allocate(&sizes, n, &alloc, 1).unwrap();
+            !sizing::filled_by_for_cause(&split, &a).is_empty()
+        };
+        let suggested = sizing::smallest_covering_n(&sizes, &fc, rule, &alloc, 1).unwrap();
+        if !filled(rule) {
+            return Ok(());
+        }
+        let n = suggested.expect("at n = x every stratum has all its units");
+        prop_assert!(n > rule && n <= x);
+        prop_assert!(!filled(n));
+        for k in rule..n {
+            prop_assert!(filled(k), "n = {} already covers", k);
+        }
+
+        // The draw names it, and drawing that size is not refused for coverage.
+        let mut text = String::from("id,stratum\n");
+        let mut p = OutletParams::new(Method::Srs, Stage::Initial);
+        p.strata = vec!["stratum".into()];
+        p.allocation = alloc.clone();
+        for (h, (size, c)) in sizes.iter().map(|(_, s)| *s).zip(&fc).enumerate() {
+            for i in 0..size {
+                text.push_str(&format!("S{h}U{i},S{h}\n"));
+                if i < *c {
+                    p.include.push(Listed { id: format!("S{h}U{i}"), reason: "r".into() });
+                }
+            }
+        }
+        let t = read_table_bytes(Path::new("p.csv"), text.as_bytes(), &ReadOptions::default()).unwrap();
+        let f = Frame::new(t, None, &outlet_list_id_names()).unwrap();
+        let seed = Seed::parse(&seed.to_string()).unwrap();
+        let coverage = |e: &svcaudit::error::Error| e.message.contains("fill the allocation");
+        // Refused: for coverage with this n, or first by the 25 % rule.
+        let e = draw_outlets(&f, &seed, &p).unwrap_err();
+        prop_assert!(!coverage(&e) || e.message.contains(&format!("--n {n} ")), "{}", e.message);
+        p.n = Some(n);
+        p.reason = Some("cover".into());
+        if let Err(e) = draw_outlets(&f, &seed, &p) {
+            prop_assert!(!coverage(&e), "{}", e.message);
+        }
     }
 
     #[test]
