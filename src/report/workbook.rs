@@ -14,7 +14,17 @@ use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, Worksheet}
 use crate::error::{Error, Result};
 use crate::io::auditdir::{AuditDir, Table};
 
-/// Columns svcaudit computes, written as numbers when they parse as one.
+/// svcaudit's own columns at the front of a sample.csv (unit_id … weight), after which come
+/// the applicant's columns, whatever their names.
+const OUTLET_SAMPLE_OWN: usize = 7;
+/// The same for a customer sample (which adds outlet_id).
+const CUSTOMER_SAMPLE_OWN: usize = 8;
+/// Every column of the table is svcaudit's own.
+const ALL_OWN: usize = usize::MAX;
+
+/// Columns svcaudit computes, written as numbers when they parse as one; only among
+/// svcaudit's own columns, so that an applicant's column called `line` or `n` holding `007`
+/// stays the text `007`.
 const NUMERIC: &[&str] = &[
     "rank",
     "prn",
@@ -47,14 +57,16 @@ fn xerr(e: rust_xlsxwriter::XlsxError) -> Error {
     Error::data(format!("writing the workbook: {e}"))
 }
 
+/// Writes a sheet whose first `own` columns are svcaudit's (the rest come from input files).
 fn sheet(
     wb: &mut Workbook,
     name: &str,
     t: &Table,
+    own: usize,
     keep: impl Fn(&[String]) -> bool,
     mask: &[&str],
 ) -> Result<()> {
-    sheet_capped(wb, name, t, keep, mask, EXCEL_ROWS)
+    sheet_capped(wb, name, t, own, keep, mask, EXCEL_ROWS)
 }
 
 /// A cell's text within Excel's limit; a longer one is cut and says so (the CSV beside the
@@ -76,6 +88,7 @@ fn sheet_capped(
     wb: &mut Workbook,
     name: &str,
     t: &Table,
+    own: usize,
     keep: impl Fn(&[String]) -> bool,
     mask: &[&str],
     max_rows: usize,
@@ -86,7 +99,8 @@ fn sheet_capped(
     let numeric: Vec<bool> = t
         .header
         .iter()
-        .map(|h| NUMERIC.contains(&h.as_str()))
+        .enumerate()
+        .map(|(c, h)| c < own && NUMERIC.contains(&h.as_str()))
         .collect();
     let masked: Vec<Option<&str>> = t
         .header
@@ -181,6 +195,7 @@ pub fn build(d: &AuditDir) -> Result<Vec<u8>> {
             &mut wb,
             "sample 抽中网点",
             s,
+            OUTLET_SAMPLE_OWN,
             |r| s.cell(r, rc) != "reserve",
             &[],
         )?;
@@ -188,26 +203,42 @@ pub fn build(d: &AuditDir) -> Result<Vec<u8>> {
             &mut wb,
             "reserves 备选",
             s,
+            OUTLET_SAMPLE_OWN,
             |r| s.cell(r, rc) == "reserve",
             &[],
         )?;
     }
     if let Some(c) = &d.customers {
-        sheet(&mut wb, "customers 顾客样本", &c.sample, |_| true, &[])?;
+        sheet(
+            &mut wb,
+            "customers 顾客样本",
+            &c.sample,
+            CUSTOMER_SAMPLE_OWN,
+            |_| true,
+            &[],
+        )?;
     }
     if let Some(p) = &d.plan {
-        sheet(&mut wb, "plan 计划", &p.visits, |_| true, &[])?;
+        sheet(&mut wb, "plan 计划", &p.visits, ALL_OWN, |_| true, &[])?;
         sheet(
             &mut wb,
             "calls 顾客访问",
             &p.calls,
+            ALL_OWN,
             |_| true,
             &["customer_name", "phone"],
         )?;
     }
     if let Some(s) = &d.scores {
-        sheet(&mut wb, "scores 评分", &s.scores, |_| true, &[])?;
-        sheet(&mut wb, "rejected 未计分", &s.rejected, |_| true, &[])?;
+        sheet(&mut wb, "scores 评分", &s.scores, ALL_OWN, |_| true, &[])?;
+        sheet(
+            &mut wb,
+            "rejected 未计分",
+            &s.rejected,
+            ALL_OWN,
+            |_| true,
+            &[],
+        )?;
     }
     if wb.worksheets().is_empty() {
         wb.add_worksheet()
@@ -241,7 +272,7 @@ mod tests {
     #[test]
     fn rows_beyond_the_sheet_are_counted_not_lost_silently() {
         let mut wb = Workbook::new();
-        sheet_capped(&mut wb, "t", &table(10, "x"), |_| true, &[], 5).unwrap();
+        sheet_capped(&mut wb, "t", &table(10, "x"), ALL_OWN, |_| true, &[], 5).unwrap();
         let r = read_back(wb.save_to_buffer().unwrap());
         assert_eq!(r.height(), 5);
         let last = r.rows().next_back().unwrap()[0].to_string();
@@ -253,10 +284,36 @@ mod tests {
     fn cells_longer_than_excel_allows_are_cut_and_say_so() {
         let long = "名".repeat(40_000);
         let mut wb = Workbook::new();
-        sheet_capped(&mut wb, "t", &table(1, &long), |_| true, &[], EXCEL_ROWS).unwrap();
+        sheet_capped(
+            &mut wb,
+            "t",
+            &table(1, &long),
+            ALL_OWN,
+            |_| true,
+            &[],
+            EXCEL_ROWS,
+        )
+        .unwrap();
         let r = read_back(wb.save_to_buffer().unwrap());
         let v = r.rows().nth(1).unwrap()[1].to_string();
         assert_eq!(v.chars().count(), EXCEL_CELL_CHARS);
         assert!(v.ends_with("the CSV file has the whole cell]"));
+    }
+
+    /// An applicant's column named like one of svcaudit's numbers (`line`, `rank`, `n`)
+    /// stays text: `007` is not the number 7 (issue: the workbook typed cells by name).
+    #[test]
+    fn applicant_columns_stay_text_whatever_their_name() {
+        let t = Table {
+            header: ["unit_id", "rank", "line", "n"].map(String::from).to_vec(),
+            rows: vec![["WD1", "3", "007", "0012"].map(String::from).to_vec()],
+        };
+        let mut wb = Workbook::new();
+        sheet_capped(&mut wb, "t", &t, 2, |_| true, &[], EXCEL_ROWS).unwrap();
+        let r = read_back(wb.save_to_buffer().unwrap());
+        let row = r.rows().nth(1).unwrap();
+        assert_eq!(row[1], Data::Float(3.0));
+        assert_eq!(row[2], Data::String("007".into()));
+        assert_eq!(row[3], Data::String("0012".into()));
     }
 }
