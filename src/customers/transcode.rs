@@ -36,6 +36,8 @@ pub fn encoding_of(
     match Encoding::for_bom(head) {
         Some((enc, _)) if enc != encoding_rs::UTF_8 => Ok(Some(enc)),
         Some(_) => Ok(None),
+        // The same rule as the general reader (io::limits::sniff_utf16).
+        None if let Some(u) = crate::io::limits::sniff_utf16(head) => Ok(Some(u)),
         None => match std::str::from_utf8(head) {
             Ok(_) => Ok(None),
             // A character cut at the end of the sample is fine.

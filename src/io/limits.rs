@@ -48,6 +48,31 @@ pub fn looks_utf8(valid: &[u8]) -> bool {
     valid.iter().filter(|&&b| b >= 0xC2).count() >= 8
 }
 
+/// UTF-16 without a BOM, recognised by its zero bytes: text files hold no NUL byte, while
+/// UTF-16 writes one beside every ASCII character (the delimiter, the newline, digits). Little
+/// endian when the zeros are at odd offsets only and a newline `0A 00` starts at an even
+/// offset; big endian the other way round. Looks at the first 64 KiB.
+pub fn sniff_utf16(bytes: &[u8]) -> Option<&'static encoding_rs::Encoding> {
+    let head = &bytes[..bytes.len().min(1 << 16) & !1];
+    let pairs = head.len() / 2;
+    let (mut even, mut odd) = (0usize, 0usize);
+    let (mut lf_le, mut lf_be) = (false, false);
+    for p in head.chunks_exact(2) {
+        even += usize::from(p[0] == 0);
+        odd += usize::from(p[1] == 0);
+        lf_le |= p == [b'\n', 0];
+        lf_be |= p == [0, b'\n'];
+    }
+    let enough = |zeros: usize| pairs >= 2 && zeros >= 2.max(pairs / 50);
+    if even == 0 && enough(odd) && lf_le {
+        Some(encoding_rs::UTF_16LE)
+    } else if odd == 0 && enough(even) && lf_be {
+        Some(encoding_rs::UTF_16BE)
+    } else {
+        None
+    }
+}
+
 /// The 1-based line of byte `at`.
 pub fn line_of(data: &[u8], at: usize) -> u64 {
     memchr::memchr_iter(b'\n', &data[..at.min(data.len())]).count() as u64 + 1
@@ -68,6 +93,20 @@ pub fn list_columns(header: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn utf16_without_bom_is_recognised_by_its_zeros() {
+        let text = "网点编号,网点名称\nWD1,广州天河\n";
+        let le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        assert_eq!(sniff_utf16(&le), Some(encoding_rs::UTF_16LE));
+        assert_eq!(sniff_utf16(&be), Some(encoding_rs::UTF_16BE));
+        assert_eq!(sniff_utf16(text.as_bytes()), None);
+        let (gbk, _, _) = encoding_rs::GBK.encode(text);
+        assert_eq!(sniff_utf16(&gbk), None);
+        // A binary file with scattered zeros is not UTF-16.
+        assert_eq!(sniff_utf16(b"\0\x01\0\x02\x03\0\n\0"), None);
+    }
 
     #[test]
     fn quotes_open_only_at_the_start_of_a_field() {

@@ -181,6 +181,7 @@ pub fn decode(path: &Path, bytes: &[u8], label: Option<&str>) -> Result<(String,
     let enc = match (forced, bom_enc) {
         (Some(f), _) => f,
         (None, Some(b)) => b,
+        (None, None) if let Some(u) = limits::sniff_utf16(bytes) => u,
         (None, None) => match std::str::from_utf8(bytes) {
             Ok(_) => encoding_rs::UTF_8,
             Err(e) => {
