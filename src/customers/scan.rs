@@ -372,7 +372,8 @@ fn stream_transcoded(
     }
 }
 
-/// The first bytes of a file that can be streamed as CSV (not a workbook), or `None`.
+/// The first bytes of a file that can be streamed as CSV (not a workbook, not CR-only), or
+/// `None`.
 fn stream_candidate(path: &Path) -> Result<Option<Vec<u8>>> {
     let mut f = File::open(path).map_err(|e| Error::io(path, "open the file", &e))?;
     let mut head = vec![0u8; 1 << 16];
@@ -387,10 +388,17 @@ fn stream_candidate(path: &Path) -> Result<Option<Vec<u8>>> {
         n += k;
     }
     head.truncate(n);
-    if head.starts_with(b"PK\x03\x04") {
+    if head.starts_with(b"PK\x03\x04") || cr_only(&head) {
         return Ok(None);
     }
     Ok(Some(head))
+}
+
+/// Lines ended by CR alone (classic Mac, some old exports): the streaming reader cuts records
+/// at LF, so such a file is read whole by the general reader, whose grammar takes LF, CRLF
+/// and CR alike (io::table).
+fn cr_only(head: &[u8]) -> bool {
+    memchr::memchr(b'\n', head).is_none() && memchr::memchr(b'\r', head).is_some()
 }
 
 enum Streamed {

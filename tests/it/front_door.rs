@@ -344,3 +344,18 @@ fn a_drawn_record_with_trailing_empty_cells_is_written_whole() {
     }
     assert_verifies(t.path());
 }
+
+/// Lines ended by CR alone are read by the customer draw as by the outlet reader (the
+/// streaming reader said "no service records after the header").
+#[test]
+fn cr_only_line_endings_are_read_by_every_reader() {
+    let t = tempfile::tempdir().unwrap();
+    let lf = "record_id,outlet_id,phone,service_date\nR1,W1,13800000001,2025-01-01\nR2,W1,13800000002,2025-01-02\nR3,W2,13800000003,2025-01-02\n";
+    let (code, with_lf, err) = draw(t.path(), lf);
+    assert_eq!(code, 0, "{err}");
+    let t2 = tempfile::tempdir().unwrap();
+    let (code, with_cr, err) = draw(t2.path(), &lf.replace('\n', "\r"));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(with_lf, with_cr);
+    assert_verifies(t2.path());
+}
