@@ -12,6 +12,61 @@ pub const MAX_RECORD: usize = 16 << 20;
 /// (a workbook is read whole; 20 million is a full sheet of 1,048,576 rows × 19 columns).
 pub const MAX_XLSX_CELLS: usize = 20_000_000;
 
+/// The README's table of encodings, line endings and limits (tests/it/front_door.rs checks
+/// that the README holds exactly this).
+pub fn readme_table() -> String {
+    let thousands = |n: usize| {
+        let s = n.to_string();
+        let mut out = String::new();
+        for (i, c) in s.chars().enumerate() {
+            if i > 0 && (s.len() - i).is_multiple_of(3) {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        out
+    };
+    let rows = [
+        (
+            "encodings",
+            "UTF-8; UTF-8 with BOM; UTF-16 LE or BE with a BOM, or without one (recognised by its zero bytes); GBK/GB18030 when the bytes are not UTF-8; `--encoding` overrides. A file that mixes UTF-8 and GBK rows is refused at its first GBK line.".to_string(),
+        ),
+        (
+            "line endings",
+            "LF, CRLF and CR alone, in every reader".to_string(),
+        ),
+        (
+            "delimiters",
+            "`,` `;` tab `\\|`, sniffed from the first line".to_string(),
+        ),
+        ("columns", format!("at most {}", thousands(MAX_COLUMNS))),
+        (
+            "one cell",
+            format!("at most {} MiB, in CSV and xlsx alike", MAX_FIELD >> 20),
+        ),
+        (
+            "one record of a streamed file",
+            format!("at most {} MiB", MAX_RECORD >> 20),
+        ),
+        (
+            "an xlsx sheet",
+            format!(
+                "at most {} cells, filled and in the rectangle from the first to the last",
+                thousands(MAX_XLSX_CELLS)
+            ),
+        ),
+        (
+            "refused outright",
+            "a NUL byte outside UTF-16 (binary data), a quote that never closes".to_string(),
+        ),
+    ];
+    let mut t = String::from("| what | rule |\n|---|---|\n");
+    for (what, rule) in rows {
+        t.push_str(&format!("| {what} | {rule} |\n"));
+    }
+    t
+}
+
 /// The byte offset of a quote that opens a field and is never closed, following the CSV
 /// rules the readers use: a quote opens a field only at its start (after white space too
 /// when `after_spaces`, as the streaming reader allows); `""` inside is a quote.

@@ -210,25 +210,40 @@ fn a_draw_whose_manifest_names_a_customer_number_as_record_id_still_verifies() {
     );
 }
 
-/// The README's table of column names is the vocabulary's.
-#[test]
-fn readme_column_table_is_the_vocabulary() {
+/// Checks that the README's block between `<!-- NAME:begin … -->` and `<!-- NAME:end -->` is
+/// `content`, or rewrites it under UPDATE_GOLDEN.
+#[track_caller]
+fn readme_block(name: &str, content: &str) {
     let path = root().join("README.md");
     let readme = std::fs::read_to_string(&path).unwrap();
-    let begin = readme.find("<!-- vocab:begin").expect("begin marker");
+    let open = format!("<!-- {name}:begin");
+    let begin = readme.find(&open).expect("begin marker");
     let begin = begin + readme[begin..].find("-->\n").unwrap() + 4;
-    let end = readme.find("<!-- vocab:end -->").expect("end marker");
-    let table = svcaudit::io::vocab::markdown_table();
+    let end = readme
+        .find(&format!("<!-- {name}:end -->"))
+        .expect("end marker");
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        let new = format!("{}{}{}", &readme[..begin], table, &readme[end..]);
+        let new = format!("{}{}{}", &readme[..begin], content, &readme[end..]);
         std::fs::write(&path, new).unwrap();
         return;
     }
     assert_eq!(
         &readme[begin..end],
-        table,
-        "README's column table differs from src/io/vocab.rs; run UPDATE_GOLDEN=1 cargo test vocab"
+        content,
+        "README's {name} block differs from the code; run UPDATE_GOLDEN=1 cargo test readme"
     );
+}
+
+/// The README's table of column names is the vocabulary's.
+#[test]
+fn readme_column_table_is_the_vocabulary() {
+    readme_block("vocab", &svcaudit::io::vocab::markdown_table());
+}
+
+/// The README's table of encodings and limits is the readers'.
+#[test]
+fn readme_limits_table_is_the_readers() {
+    readme_block("limits", &svcaudit::io::limits::readme_table());
 }
 
 /// Runs svcaudit in `dir`, asserting exit 0; returns stderr.
