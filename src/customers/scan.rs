@@ -20,6 +20,7 @@ use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::sync::Condvar;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
@@ -1247,6 +1248,7 @@ fn stream_csv(
         next: 0,
         busy: false,
         failed: false,
+        abandoned: false,
         ready: HashMap::new(),
         digests: Some(Digests {
             raw,
@@ -1257,13 +1259,20 @@ fn stream_csv(
             }),
         }),
     });
+    // Signalled when chunks have been hashed (and dropped), for the reader's gate.
+    let turn = Condvar::new();
     let mut order = FileOrder::default();
     let mut not_utf8_line = 0;
     let result = std::thread::scope(|s| -> Result<Option<Partial>> {
         let reader = s.spawn({
             let path = path.to_path_buf();
             let pool = &pool;
-            move || read_chunks(&path, data_start, data_line, chunk_tx, pool, cfg)
+            let gate = Gate {
+                baton: &baton,
+                turn: &turn,
+                ahead: AHEAD_PER_WORKER * workers,
+            };
+            move || read_chunks(&path, data_start, data_line, chunk_tx, pool, cfg, gate)
         });
         let mut handles = Vec::new();
         for w in 0..workers {
@@ -1274,14 +1283,17 @@ fn stream_csv(
             let name = name.clone();
             let ids_unordered = &ids_unordered;
             let baton = &baton;
+            let turn = &turn;
             let pool = &pool;
             handles.push(s.spawn(move || {
+                let _guard = Abandon { baton, turn };
                 let mut wk = Worker::new(w, &dir, &name, &rules);
                 let shared = Shared {
                     rx: &rx,
                     tx: &tx,
                     ids_unordered,
                     baton,
+                    turn,
                     pool,
                 };
                 work(&mut wk, &rules, delimiter, &shared);
@@ -1482,6 +1494,7 @@ fn read_chunks(
     tx: SyncSender<Chunk>,
     pool: &Mutex<Vec<Vec<u8>>>,
     cfg: StreamConfig,
+    gate: Gate,
 ) -> Result<()> {
     let mut f = File::open(path).map_err(|e| Error::io(path, "open the file", &e))?;
     f.seek(SeekFrom::Start(data_start))
@@ -1497,6 +1510,7 @@ fn read_chunks(
         index: 0,
         offset: data_start,
         line: data_line,
+        gate,
     };
     let mapped = cfg.mmap && meta.is_some_and(|m| m.is_file()) && total > data_start;
     if mapped {
@@ -1505,6 +1519,7 @@ fn read_chunks(
     let mut carry: Vec<u8> = Vec::new();
     let mut eof = false;
     while !eof || !carry.is_empty() {
+        out.gate.wait(out.index);
         let mut buf = pool
             .lock()
             .ok()
@@ -1555,11 +1570,54 @@ fn record_too_long(path: &Path, line: u64) -> Error {
 
 /// Hands whole-record blocks to the workers in file order, each with its index, its first
 /// byte offset and its first line number.
-struct ChunkSender {
+struct ChunkSender<'a> {
     tx: SyncSender<Chunk>,
     index: usize,
     offset: u64,
     line: u64,
+    gate: Gate<'a>,
+}
+
+/// Chunks the reader may have read or mapped ahead of the hashing, per worker: with two
+/// workers, 4 chunks of 8 MiB besides the two being parsed. The reader never runs further
+/// ahead, so the mapped pages stay bounded when a worker is descheduled (other work on the
+/// cores): parsed chunks wait for the hashing in file order, and each holds its mapping.
+const AHEAD_PER_WORKER: usize = 3;
+
+/// Holds the reader back while it is `ahead` chunks past the hashing.
+struct Gate<'a> {
+    baton: &'a Mutex<Baton>,
+    turn: &'a Condvar,
+    ahead: usize,
+}
+
+impl Gate<'_> {
+    /// Waits until chunk `index` is fewer than `ahead` chunks past the next one to hash, or
+    /// the scan failed or lost a worker (nothing is hashed any more then).
+    fn wait(&self, index: usize) {
+        let mut b = self.baton.lock().expect("digests");
+        while index >= b.next + self.ahead && !b.failed && !b.abandoned {
+            b = self.turn.wait(b).expect("digests");
+        }
+    }
+}
+
+/// Marks the hashing abandoned when a worker ends by panicking, so that the reader does not
+/// wait for chunks nobody will hash.
+struct Abandon<'a> {
+    baton: &'a Mutex<Baton>,
+    turn: &'a Condvar,
+}
+
+impl Drop for Abandon<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            if let Ok(mut b) = self.baton.lock() {
+                b.abandoned = true;
+            }
+            self.turn.notify_all();
+        }
+    }
 }
 
 /// Where the whole records at the start of `data` end (all of it at the end of the file)
@@ -1590,7 +1648,7 @@ fn cut_records(data: &[u8], eof: bool) -> Option<(usize, u64)> {
     Some((cut, lines))
 }
 
-impl ChunkSender {
+impl ChunkSender<'_> {
     /// Sends one block of whole records, cut by [`cut_records`] (`lines` is its number of
     /// newlines); false when the workers have gone.
     fn send(&mut self, data: Block, lines: u64) -> bool {
@@ -1627,6 +1685,7 @@ fn map_chunks(
     const ALIGN: u64 = 1 << 16;
     let mut want = block as u64;
     while out.offset < total {
+        out.gate.wait(out.index);
         let start = out.offset;
         let base = start & !(ALIGN - 1);
         let end = (start + want).min(total);
@@ -1675,6 +1734,8 @@ struct Baton {
     busy: bool,
     /// A chunk was not UTF-8: the scan starts again, nothing more is kept.
     failed: bool,
+    /// A worker ended without finishing (it panicked): the reader must not wait for it.
+    abandoned: bool,
     ready: HashMap<usize, Parsed>,
     digests: Option<Digests>,
 }
@@ -1705,7 +1766,13 @@ impl Digests {
 
 /// Leaves chunk `index` for hashing, and hashes what is next in order unless another
 /// worker already does.
-fn hash_in_order(baton: &Mutex<Baton>, index: usize, c: Parsed, pool: &Mutex<Vec<Vec<u8>>>) {
+fn hash_in_order(
+    baton: &Mutex<Baton>,
+    turn: &Condvar,
+    index: usize,
+    c: Parsed,
+    pool: &Mutex<Vec<Vec<u8>>>,
+) {
     let mut b = baton.lock().expect("digests");
     if b.failed {
         return;
@@ -1729,6 +1796,8 @@ fn hash_in_order(baton: &Mutex<Baton>, index: usize, c: Parsed, pool: &Mutex<Vec
         recycle(pool, c.data);
         b = baton.lock().expect("digests");
         b.next += 1;
+        // The chunk's bytes are gone: the reader may take the next one.
+        turn.notify_all();
     }
     b.digests = Some(d);
     b.busy = false;
@@ -1741,6 +1810,7 @@ struct Shared<'a> {
     tx: &'a SyncSender<WorkerMsg>,
     ids_unordered: &'a AtomicBool,
     baton: &'a Mutex<Baton>,
+    turn: &'a Condvar,
     pool: &'a Mutex<Vec<Vec<u8>>>,
 }
 
@@ -1750,6 +1820,7 @@ fn work(wk: &mut Worker, rules: &Rules, delimiter: u8, sh: &Shared) {
         tx,
         ids_unordered,
         baton,
+        turn,
         pool,
     } = *sh;
     loop {
@@ -1771,6 +1842,8 @@ fn work(wk: &mut Worker, rules: &Rules, delimiter: u8, sh: &Shared) {
             let mut b = baton.lock().expect("digests");
             b.failed = true;
             b.ready.clear();
+            drop(b);
+            turn.notify_all();
             continue;
         };
         let seen = wk.ids.end();
@@ -1782,7 +1855,7 @@ fn work(wk: &mut Worker, rules: &Rules, delimiter: u8, sh: &Shared) {
             data: chunk.data,
             canon,
         };
-        hash_in_order(baton, chunk.index, parsed, pool);
+        hash_in_order(baton, turn, chunk.index, parsed, pool);
         if tx
             .send(WorkerMsg::Parsed(chunk.index, len, Box::new(seen)))
             .is_err()
