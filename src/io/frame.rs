@@ -191,7 +191,7 @@ fn leave_out_marker_rows(table: &mut RawTable, id: usize) -> Result<()> {
         "line"
     };
     for n in note.notes(&name, unit) {
-        eprintln!("{n}");
+        crate::status!("{n}");
     }
     table.adjusted.skipped_rows.extend(note.skipped_rows);
     table.adjusted.skipped_rows.sort_by_key(|r| r.line);

@@ -85,7 +85,7 @@ impl RawTable {
             Format::Xlsx => "row",
         };
         for n in self.adjusted.notes(&self.name(), unit) {
-            eprintln!("{n}");
+            crate::status!("{n}");
         }
     }
 }
