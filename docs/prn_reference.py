@@ -283,12 +283,16 @@ class DrawError(Exception):
     """A problem that stops the draw (svcaudit exits non-zero for the same input)."""
 
 
-# Header names recognised per column (docs/ALGORITHM.md §4.1), compared trimmed and ASCII
-# case-insensitively; the first name of a list that the header has wins.
+# Header names recognised per role (docs/ALGORITHM.md §4.1.4, the column vocabulary of
+# src/io/vocab.rs), compared after fold(); the first name of a list that the header has wins.
+# A customer number (客户编号) is a person key, never a record id; both are optional.
 ALIASES = {
-    "id": ["customer_id", "record_id", "order_id", "客户编号", "顾客编号", "工单号", "服务单号",
-           "工单编号", "订单号", "记录编号", "id", "编号"],
-    "outlet": ["outlet_id", "网点编号", "网点代码", "网点编码", "服务网点编号", "门店编号", "outlet"],
+    "id": ["record_id", "order_id", "service_order_id", "工单号", "服务单号", "工单编号", "维修单号",
+           "订单号", "记录编号", "id", "编号"],
+    "customer": ["customer_id", "customer_no", "customer_number", "客户编号", "顾客编号", "客户号",
+                 "客户代码", "会员编号", "用户编号"],
+    "outlet": ["outlet_id", "网点编号", "网点代码", "网点编码", "网点id", "门店编号", "门店代码",
+               "服务网点编号", "outlet_code", "outlet"],
     "date": ["service_date", "服务日期", "服务时间", "维修日期", "完成日期", "日期", "date"],
     "phone": ["phone", "mobile", "tel", "telephone", "电话", "手机", "手机号", "手机号码", "联系电话",
               "客户电话"],
@@ -298,22 +302,59 @@ ALIASES = {
 ASCII_WS = b" \t\n\x0c\r"  # Rust's u8::is_ascii_whitespace (no vertical tab)
 
 
-def _norm(h: str) -> str:
-    return strip_ws(h).translate({c: c + 32 for c in range(ord("A"), ord("Z") + 1)})
+def fold(h: str) -> str:
+    """A header name as compared (§4.1.4): trimmed of white space and BOMs, full-width ASCII
+    U+FF01..U+FF5E folded to ASCII, U+3000 to a space, lower-cased."""
+    h = h.strip(WHITESPACE + "\ufeff")
+    h = "".join(chr(ord(c) - 0xFEE0) if "\uff01" <= c <= "\uff5e" else " " if c == "\u3000" else c
+                for c in h)
+    return h.lower()
 
 
 def find_column(header: list[str], requested: str | None, aliases: list[str]) -> int | None:
     pos = {}
     for i, h in enumerate(header):
-        pos.setdefault(_norm(h), i)
+        pos.setdefault(fold(h), i)
     if requested is not None:
-        if _norm(requested) not in pos:
+        if fold(requested) not in pos:
             raise DrawError(f"no column {requested!r}; the header has: {', '.join(header)}")
-        return pos[_norm(requested)]
+        return pos[fold(requested)]
     for a in aliases:
-        if _norm(a) in pos:
-            return pos[_norm(a)]
+        if fold(a) in pos:
+            return pos[fold(a)]
     return None
+
+
+# ---- ids (§3.9): when an outlet id of the records is an id of the outlet list
+INVISIBLE = "\ufeff\u200b\u200c\u200d\u2060"  # BOM, zero-width space/non-joiner/joiner, word joiner
+
+
+def id_key(s: str) -> str:
+    """The comparison key of an id under the rule `nfkc`: BOMs and zero-width characters
+    removed, NFKC, trimmed. A printable-ASCII id without surrounding spaces is its own key."""
+    if all(" " <= c <= "~" for c in s) and not s.startswith(" ") and not s.endswith(" "):
+        return s
+    return strip_ws(unicodedata.normalize("NFKC", "".join(c for c in s if c not in INVISIBLE)))
+
+
+# ---- the outlet list's totals and footnote rows (§3.1.0)
+def is_marker(cell: str) -> bool:
+    cell = strip_ws(cell)
+    if cell.startswith(("注:", "注：", "备注:", "备注：", "说明:", "说明：")):
+        return True
+    rest = next((cell[len(m):] for m in ("合计", "总计", "小计") if cell.startswith(m)), None)
+    if rest is None and len(cell.encode()) >= 5 and cell[:5].lower() == "total" and cell[:5].isascii():
+        rest = cell[5:]
+    if rest is None:
+        return False
+    rest = rest.lstrip(WHITESPACE)
+    return not rest or not rest[0].isalpha()
+
+
+def is_idless_marker_row(cells: list[str], idc: int) -> bool:
+    first = next((c for c in cells if c), None)
+    return first is not None and is_marker(first) and (
+        idc >= len(cells) or not cells[idc] or is_marker(cells[idc]))
 
 
 # ---- dates: days since 1970-01-01 (proleptic Gregorian; Python's date has no year 0)
@@ -556,9 +597,10 @@ def read_records(path: str):
     return header, rows, chr(delim)
 
 
-def read_outlet_stage(folder: str) -> tuple[dict[str, tuple[str, float]], set[str]]:
-    """Stage 1 (§4.1): sampled outlet -> (stratum, π) from sample.csv (reserves left out),
-    and every id of the outlet list the draw's manifest names."""
+def read_outlet_stage(folder: str) -> tuple[dict[str, tuple[str, float]], dict[str, str]]:
+    """Stage 1 (§4.4): sampled outlet -> (stratum, π) from sample.csv (reserves left out),
+    and the outlet list the draw's manifest names, as id key -> the id as the list writes it
+    (totals and footnote rows without an id left out; a plain UTF-8 CSV list only)."""
     sampled = {}
     with open(os.path.join(folder, "sample.csv"), encoding="utf-8", newline="") as f:
         for r in csv.DictReader(f):
@@ -568,7 +610,8 @@ def read_outlet_stage(folder: str) -> tuple[dict[str, tuple[str, float]], set[st
         frame = json.load(f)["frame"]
     header, rows, _ = read_records(os.path.join(folder, frame["path"]))
     col = header.index(frame["id_column"])
-    return sampled, {cells[col] for _, cells in rows}
+    ids = [cells[col] for _, cells in rows if not is_idless_marker_row(cells, col)]
+    return sampled, {id_key(i): i for i in ids}
 
 
 # ---- sizes (§4.4)
@@ -652,15 +695,32 @@ def allocate(sizes: list[tuple[str, int]], n: int, equal: bool, min_per: int) ->
 
 
 # ---- the draw (§4.1-§4.5)
-def classify(header, rows, a, known_outlets):
-    """Eligible rows as (key, outlet, day, row index) and the flagged rows (§4.1)."""
+def choose_columns(header: list[str], a) -> dict:
+    """The column of each role (§4.1.4) and the person key: --person-key, else the phone,
+    else the customer number."""
     col = {k: find_column(header, getattr(a, f"{k}_col"), ALIASES[k]) for k in ALIASES}
-    for k in ("id", "outlet", "date"):
+    for k in ("outlet", "date"):
         if col[k] is None:
             raise DrawError(f"no column for the {k}; looked for {', '.join(ALIASES[k])}")
-    person = find_column(header, a.person_key, []) if a.person_key else col["phone"]
-    if person is None:
-        raise DrawError("no phone column; give --phone-col or --person-key")
+    if a.person_key:
+        col["person"] = find_column(header, a.person_key, [])
+    else:
+        col["person"] = col["phone"] if col["phone"] is not None else col["customer"]
+    if col["person"] is None:
+        raise DrawError("no phone column and no customer number column; give --phone-col, "
+                        "--customer-col or --person-key")
+    for k in ("id", "outlet", "date", "phone", "customer", "person"):
+        i = col[k]
+        if i is not None and sum(fold(h) == fold(header[i]) for h in header) > 1:
+            raise DrawError(f"the header names column `{header[i]}` more than once")
+    return col
+
+
+def classify(header, rows, a, outlet_list):
+    """Eligible rows as (key, outlet name, day, row index), the flagged rows (§4.1.6) and
+    the number of eligible rows whose outlet id is respelled (§3.9)."""
+    col = choose_columns(header, a)
+    person = col["person"]
     types = {t for t in (strip_ws(x) for x in (a.service_types or "").split(",")) if t}
     if types and col["type"] is None:
         raise DrawError("--service-types needs a service type column")
@@ -672,20 +732,23 @@ def classify(header, rows, a, known_outlets):
             if d is None:
                 raise DrawError(f"--{flag} `{v}`: not a date; write e.g. 2025-03-01")
             since, until = (d, until) if flag == "since" else (since, d)
-    eligible, flags, seen_ids, dups = [], [], {}, []
+    eligible, flags, seen_ids, dups, respelled = [], [], {}, [], 0
     for idx, (line, c) in enumerate(rows):
-        rid = c[col["id"]]
-        if not rid:
-            flags.append((line, col["id"], "empty record id", ""))
-            continue
-        if rid in seen_ids:
-            dups.append(f"record id `{rid}` on lines {seen_ids[rid]} and {line}")
-        seen_ids.setdefault(rid, line)
+        if col["id"] is not None:
+            rid = c[col["id"]]
+            if not rid:
+                flags.append((line, col["id"], "empty record id", ""))
+                continue
+            if rid in seen_ids:
+                dups.append(f"record id `{rid}` on lines {seen_ids[rid]} and {line}")
+            seen_ids.setdefault(rid, line)
         outlet = c[col["outlet"]]
         if not outlet:
             flags.append((line, col["outlet"], "empty outlet id", ""))
             continue
-        if known_outlets is not None and outlet not in known_outlets:
+        # The outlet's name: the list's spelling of the id, or its key without a list.
+        name = id_key(outlet) if outlet_list is None else outlet_list.get(id_key(outlet))
+        if name is None:
             flags.append((line, col["outlet"], "outlet id not in the outlet list", outlet))
             continue
         day = parse_date(c[col["date"]])
@@ -706,17 +769,17 @@ def classify(header, rows, a, known_outlets):
         if not key:
             flags.append((line, person, "empty person key", ""))
             continue
-        eligible.append((key, outlet, day, idx))
+        respelled += name != outlet
+        eligible.append((key, name, day, idx))
     if dups:
         raise DrawError("duplicated record ids:\n" + "\n".join(dups))
-    col["person"] = person
-    return col, eligible, sorted(flags)
+    return col, eligible, sorted(flags), respelled
 
 
 def draw_customers(a) -> dict:
     header, rows, _ = read_records(a.file)
     stage, known = (read_outlet_stage(a.outlets) if a.outlets else (None, None))
-    col, eligible, flags = classify(header, rows, a, known)
+    col, eligible, flags, respelled = classify(header, rows, a, known)
     if not eligible:
         raise DrawError("none of the records is eligible")
     # People: the most recent service owns them; ties: smaller outlet id, earlier row.
@@ -755,8 +818,19 @@ def draw_customers(a) -> dict:
                              "role": "selected" if i < contacts else "reserve"})
         plans.append((stratum, o, pi_o, N, n, contacts, reserves))
     out_rows.sort(key=lambda r: (r["stratum"].encode(), r["outlet"].encode(), r["rank"]))
-    return {"header": header, "rows": rows, "col": col, "draw": out_rows,
+    return {"header": header, "rows": rows, "col": col, "draw": out_rows, "respelled": respelled,
             "flags": flags, "plans": sorted(plans, key=lambda p: (p[0].encode(), p[1].encode()))}
+
+
+def unit_id(d: dict, r: dict) -> str:
+    """A drawn person's unit_id (§4.5): the record id; without a record id column, the
+    customer number when that is the person key, else `<outlet>-<rank>`."""
+    col, cells = d["col"], d["rows"][r["person"]["row"]][1]
+    if col["id"] is not None:
+        return cells[col["id"]]
+    if col["customer"] is not None and col["customer"] == col["person"]:
+        return cells[col["person"]]
+    return f"{r['outlet']}-{r['rank']}"
 
 
 def render_sample(d: dict, seed: str) -> str:
@@ -766,11 +840,11 @@ def render_sample(d: dict, seed: str) -> str:
     for r in d["draw"]:
         cells = d["rows"][r["person"]["row"]][1]
         m = r["person"]["m"]
-        row = [cells[col["id"]], r["stratum"], r["outlet"], r["role"], str(r["rank"]),
+        row = [unit_id(d, r), r["stratum"], r["outlet"], r["role"], str(r["rank"]),
                rust_float((2 * m + 1) / 2**53), rust_float(r["pi"]),
                rust_float(1.0 / r["pi"]) if r["pi"] > 0 else ""]
         for i, v in enumerate(cells):
-            if i == col["phone"] or (i == col["person"] and col["person"] != col["id"]):
+            if i == col["phone"] or (i == col["person"] and i not in (col["id"], col["customer"])):
                 v = mask_phone(v)
             elif i == col["name"]:
                 v = mask_name(v)
@@ -787,7 +861,7 @@ def render_call_sheet(d: dict) -> str:
                      "last_service", "outlets_served"] + [header[i] for i in keep])]
     for r in sorted(d["draw"], key=lambda r: (r["outlet"].encode(), r["rank"])):
         cells, p = d["rows"][r["person"]["row"]][1], r["person"]
-        out.append(csv_line([r["outlet"], str(r["rank"]), r["role"], cells[col["id"]],
+        out.append(csv_line([r["outlet"], str(r["rank"]), r["role"], unit_id(d, r),
                              "" if col["name"] is None else cells[col["name"]],
                              "" if col["phone"] is None else cells[col["phone"]],
                              format_day(p["day"]), str(p["seen"])] + [cells[i] for i in keep]))
@@ -820,7 +894,7 @@ def customers_main(argv: list[str]) -> int:
     p.add_argument("--since")
     p.add_argument("--until")
     p.add_argument("--service-types")
-    for k in ("id", "outlet", "date", "phone", "name", "type"):
+    for k in ("id", "customer", "outlet", "date", "phone", "name", "type"):
         p.add_argument(f"--{k}-col")
     p.add_argument("--person-key", metavar="COL")
     p.add_argument("--out", metavar="DIR", help="write sample.csv, call_sheet.csv, flagged.csv "
@@ -839,6 +913,7 @@ def customers_main(argv: list[str]) -> int:
         print("stratum,outlet_id,pi_outlet,N,n,contacts,reserves", file=sys.stderr)
         for s, o, pi_o, n_big, n, c, r in d["plans"]:
             print(f"{s},{o},{rust_float(pi_o)},{n_big},{n},{c},{r}", file=sys.stderr)
+        print(f"outlet_respelled,{d['respelled']}", file=sys.stderr)
     files = {"sample.csv": render_sample(d, a.seed), "call_sheet.csv": render_call_sheet(d),
              "flagged.csv": render_flagged(d)}
     if a.out is None:

@@ -3,7 +3,10 @@
 //! call_sheet.csv and flagged.csv byte for byte as `svcaudit sample customers` does, on the
 //! example records and on a generated file full of ties (dates, outlets, lottery ranks),
 //! people served at several outlets, phones written with `+86`/`0086`/`86`, separators and
-//! wide spaces, quoted cells, CRLF lines, blank records and every kind of flagged row.
+//! wide spaces, quoted cells, CRLF lines, blank records and every kind of flagged row; and
+//! on the front door's files: no record id column (phone key: `<outlet>-<rank>` ids; 客户编号 and
+//! no phone: the customer number is key and id), a CRM export with 工单号 and 客户编号, and
+//! outlet ids written full width or behind a BOM or zero-width space (NFKC, the list's spelling).
 //!
 //! Without python3 the tests print a line and pass, except on CI (env `CI` set), where a
 //! missing interpreter fails them: the cross-check must run there.
@@ -64,7 +67,7 @@ fn compare(dir: &Path, case: usize, frame: &Path, stage: &Path, args: &[&str]) {
         .arg("customers")
         .arg(frame)
         .args(&args)
-        .arg("--out")
+        .args(["--plan", "--out"])
         .arg(&py)
         .output()
         .expect("python3 runs");
@@ -96,6 +99,22 @@ fn compare(dir: &Path, case: usize, frame: &Path, stage: &Path, args: &[&str]) {
             rows = r.lines().count() - 1;
         }
     }
+    // Records counted under the list's spelling of their outlet id (counts.outlet_respelled).
+    let manifest = std::fs::read_to_string(rust.join("manifest.json")).expect("manifest");
+    let counted = |text: &str, pat: &str| -> Option<u64> {
+        let at = text.find(pat)? + pat.len();
+        let digits: String = text[at..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        digits.parse().ok()
+    };
+    assert_eq!(
+        // The manifest leaves out a count of 0.
+        Some(counted(&manifest, "\"outlet_respelled\": ").unwrap_or(0)),
+        counted(&String::from_utf8_lossy(&out.stderr), "outlet_respelled,"),
+        "outlet_respelled of {args:?}"
+    );
     // A comparison of two empty samples would prove little.
     assert!(rows > 0, "{args:?} drew nobody");
 }
@@ -342,4 +361,206 @@ fn the_reference_draws_tied_and_messy_records_byte_for_byte() {
     for (i, args) in cases.iter().enumerate() {
         compare(t.path(), i, &frame, &stage, args);
     }
+}
+
+/// The outlets a generated file serves: drawn ones, undrawn ones, and one not in the list.
+fn record_outlets(stage: &Path) -> Vec<String> {
+    let (drawn, other) = stage_outlets(stage);
+    let mut outlets: Vec<String> = drawn.into_iter().take(5).collect();
+    outlets.extend(other);
+    outlets.push("WD9999".into());
+    outlets
+}
+
+/// An outlet id as a hand-kept export may write it: full width, behind a BOM or a
+/// zero-width space, with an ideographic space, or as the list does.
+fn respelled(id: &str, style: usize) -> String {
+    match style % 6 {
+        0 => id
+            .chars()
+            .map(|c| char::from_u32(c as u32 + 0xfee0).unwrap())
+            .collect(),
+        1 => format!("\u{feff}{id}"),
+        2 => format!("{}\u{200b}{}", &id[..2], &id[2..]),
+        3 => format!(
+            "{}{}",
+            &id[..2],
+            id[2..]
+                .chars()
+                .map(|c| char::from_u32(c as u32 + 0xfee0).unwrap())
+                .collect::<String>()
+        ),
+        _ => id.to_string(),
+    }
+}
+
+/// Service records of the new front door: `header` names the columns, `row` writes one
+/// record (index, person, outlet, a random number below 1000), with blank and broken rows.
+fn front_door_records(
+    path: &Path,
+    header: &str,
+    row: &dyn Fn(usize, usize, &str, usize) -> String,
+    stage: &Path,
+) {
+    let outlets = record_outlets(stage);
+    let mut r = Lcg(20_260_101);
+    let mut s = format!("{header}\n");
+    for i in 0..300 {
+        let person = r.below(70);
+        let outlet = &outlets[r.below(outlets.len())];
+        s.push_str(&row(i, person, outlet, r.below(1000)));
+        s.push('\n');
+        if i % 61 == 5 {
+            s.push('\n');
+        }
+    }
+    std::fs::write(path, s).unwrap();
+}
+
+/// Compares every case on one generated file.
+fn compare_all(dir: &Path, tag: usize, frame: &Path, stage: &Path, cases: &[&[&str]]) {
+    for (i, args) in cases.iter().enumerate() {
+        compare(dir, tag * 100 + i, frame, stage, args);
+    }
+}
+
+#[test]
+fn the_reference_draws_files_without_a_record_id_byte_for_byte() {
+    if !have_python() {
+        return;
+    }
+    let t = tempfile::tempdir().unwrap();
+    let stage = outlet_stage(t.path());
+    // No record id, the phone is the person key: unit_ids are <outlet>-<rank>.
+    let phones = t.path().join("phones.csv");
+    front_door_records(
+        &phones,
+        "\u{feff}网点编号,客户姓名,联系电话,服务日期,备注",
+        &|i, p, o, x| match i % 40 {
+            3 => format!(",张三,{},2025-03-01,", phone(p, x)),
+            9 => format!("{o},李四,无,2025-03-01,"),
+            21 => format!("{o},王五,{},2025-13-01,", phone(p, x)),
+            _ => format!(
+                "{o},{},{},{},\"备注, {x}\"",
+                ["张三", "欧阳小明", ""][p % 3],
+                phone(p, x),
+                date(x % 6, x)
+            ),
+        },
+        &stage,
+    );
+    // No record id and no phone: the customer number is the person key and the unit_id.
+    let numbers = t.path().join("numbers.csv");
+    front_door_records(
+        &numbers,
+        "客户编号,网点编号,客户姓名,Service_Date",
+        &|i, p, o, x| match i % 40 {
+            7 => format!(",{o},张三,2025-03-01"),
+            _ => format!("C{p:05},{o},{},{}", ["张三", "王"][p % 2], date(x % 6, x)),
+        },
+        &stage,
+    );
+    let no_id: &[&[&str]] = &[
+        &["--seed", "42", "--per-outlet", "3", "--reserve", "2"],
+        &[
+            "--seed",
+            "7",
+            "--n",
+            "20",
+            "--outlets",
+            "{O}",
+            "--reserve",
+            "1",
+        ],
+        &[
+            "--seed",
+            "7",
+            "--per-outlet",
+            "2",
+            "--person-key",
+            "客户姓名",
+        ],
+    ];
+    compare_all(t.path(), 1, &phones, &stage, no_id);
+    compare_all(t.path(), 2, &numbers, &stage, no_id);
+}
+
+#[test]
+fn the_reference_draws_a_crm_export_and_respelled_outlet_ids_byte_for_byte() {
+    if !have_python() {
+        return;
+    }
+    let t = tempfile::tempdir().unwrap();
+    let stage = outlet_stage(t.path());
+    // A CRM export: a record id (工单号) and a customer number (客户编号) that repeats.
+    let crm = t.path().join("crm.csv");
+    front_door_records(
+        &crm,
+        "工单号,客户编号,网点编号,客户姓名,手机,ＳＥＲＶＩＣＥ＿ＤＡＴＥ",
+        &|i, p, o, x| match i % 40 {
+            13 => format!("GD{i:05},,{o},张三,{},2025-03-01", phone(p, x)),
+            _ => format!(
+                "GD{i:05},K{p:04},{o},{},{},{}",
+                ["张三", "王"][p % 2],
+                phone(p, x),
+                date(x % 6, x)
+            ),
+        },
+        &stage,
+    );
+    compare_all(
+        t.path(),
+        3,
+        &crm,
+        &stage,
+        &[
+            &["--seed", "42", "--per-outlet", "3", "--reserve", "1"],
+            &[
+                "--seed",
+                "42",
+                "--per-outlet",
+                "2",
+                "--person-key",
+                "客户编号",
+                "--outlets",
+                "{O}",
+            ],
+        ],
+    );
+    // Outlet ids written full width, behind a BOM or a zero-width space: counted under the
+    // list's ASCII spelling with --outlets, under their NFKC key without.
+    let wide = t.path().join("wide.csv");
+    front_door_records(
+        &wide,
+        "record_id,outlet_id,phone,service_date",
+        &|i, p, o, x| {
+            format!(
+                "R{i:04},{},{},{}",
+                respelled(o, x),
+                phone(p, x / 7),
+                date(x % 6, x)
+            )
+        },
+        &stage,
+    );
+    compare_all(
+        t.path(),
+        4,
+        &wide,
+        &stage,
+        &[
+            &[
+                "--seed",
+                "42",
+                "--per-outlet",
+                "3",
+                "--outlets",
+                "{O}",
+                "--reserve",
+                "2",
+            ],
+            &["--seed", "9", "--n", "30", "--outlets", "{O}"],
+            &["--seed", "42", "--per-outlet", "2"],
+        ],
+    );
 }
