@@ -310,9 +310,13 @@ pub fn draw_outlets(frame: &Frame, seed: &Seed, p: &OutletParams) -> Result<Draw
     let mut visits: HashMap<usize, u32> = HashMap::new();
     let mut visited_not_in_frame = Vec::new();
     for v in &p.visited {
+        // An outlet counts once per earlier sample, however many spellings of its id the
+        // file lists (`WD0001` and `ＷＤ0001` are one outlet under the id rule).
+        let mut seen = std::collections::HashSet::new();
         for id in &v.ids {
             match index.get(&p.ids.key(id)) {
-                Some(&i) => *visits.entry(i).or_insert(0) += 1,
+                Some(&i) if seen.insert(i) => *visits.entry(i).or_insert(0) += 1,
+                Some(_) => {}
                 None => visited_not_in_frame.push(id.clone()),
             }
         }

@@ -374,3 +374,44 @@ fn cr_only_line_endings_are_read_by_every_reader() {
     assert_eq!(with_lf, with_cr);
     assert_verifies(t2.path());
 }
+
+/// An earlier sample that lists one outlet in two spellings counts one visit (it counted two,
+/// which changed the rotation's order and the stated π).
+#[test]
+fn an_outlet_listed_twice_in_one_earlier_sample_counts_once() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    std::fs::write(
+        d.join("list.csv"),
+        "网点编号\nWD0001\nWD0002\nWD0003\nWD0004\n",
+    )
+    .unwrap();
+    std::fs::write(d.join("v3.csv"), "网点编号\nWD0001\nＷＤ0001\nWD0002\n").unwrap();
+    std::fs::write(d.join("v2.csv"), "网点编号\nWD0001\nWD0002\n").unwrap();
+    let sample = |v: &str| {
+        let out = format!("s_{v}");
+        ok(
+            d,
+            &[
+                "sample",
+                "outlets",
+                "list.csv",
+                "--seed",
+                "1",
+                "--n",
+                "3",
+                "--reason",
+                "test",
+                "--visited",
+                v,
+                "--out",
+                &out,
+            ],
+        );
+        let s = std::fs::read_to_string(d.join(&out).join("sample.csv")).unwrap();
+        s.lines()
+            .map(|l| l.split(',').take(7).collect::<Vec<_>>().join(","))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(sample("v3.csv"), sample("v2.csv"));
+}
