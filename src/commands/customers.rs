@@ -43,6 +43,7 @@ fn customers_locked(
         encoding: a.encoding.clone(),
         sheet: a.sheet.clone(),
         header_row: a.header_row,
+        quotes: crate::io::table::QuoteRule::AfterSpace,
     };
     let (d, outlet_sha) = run_draw(
         &a.frame,

@@ -47,6 +47,7 @@ fn outlets_locked(
         encoding: a.encoding.clone(),
         sheet: a.sheet.clone(),
         header_row: a.header_row,
+        quotes: crate::io::table::QuoteRule::AfterSpace,
     };
     let d = read_and_draw(&a.frame, &read, &seed, &params)?;
     let t = &d.frame.table;

@@ -27,6 +27,82 @@ pub struct ReadOptions {
     /// `None` finds it (see [`super::layout`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub header_row: Option<u64>,
+    /// Where a quote opens a quoted cell; draws made before the rule existed recorded none
+    /// and replay with [`QuoteRule::Rfc4180`].
+    #[serde(
+        default = "QuoteRule::before_rule",
+        skip_serializing_if = "QuoteRule::is_before_rule"
+    )]
+    pub quotes: QuoteRule,
+}
+
+/// Where a quote opens a quoted cell: the one CSV grammar of every reader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum QuoteRule {
+    /// At the start of a cell, also after white space: `A1, "甲,乙",广州` is three cells, as
+    /// a person reads it and as the streaming customer reader always read it.
+    #[default]
+    AfterSpace,
+    /// Only as the cell's first character (RFC 4180): ` "甲,乙"` is text holding a
+    /// delimiter. The rule of draws made before svcaudit had one grammar.
+    Rfc4180,
+}
+
+impl QuoteRule {
+    fn before_rule() -> QuoteRule {
+        QuoteRule::Rfc4180
+    }
+
+    fn is_before_rule(&self) -> bool {
+        *self == QuoteRule::Rfc4180
+    }
+}
+
+/// Removes the white space between the start of a cell and a quote that opens it, so that an
+/// RFC 4180 parser reads `A1, "甲,乙"` as [`QuoteRule::AfterSpace`] wants. Cells are trimmed
+/// anyway, so nothing else changes; newlines stay, so lines keep their numbers. `None` when
+/// no quote follows white space (the usual file: one `memchr` pass).
+fn open_quotes_after_space(text: &str, delim: u8) -> Option<String> {
+    let b = text.as_bytes();
+    let any = memchr::memchr_iter(b'"', b).any(|i| i > 0 && matches!(b[i - 1], b' ' | b'\t'));
+    if !any {
+        return None;
+    }
+    let mut out = Vec::with_capacity(b.len());
+    let (mut in_q, mut cell_start) = (false, 0usize);
+    let mut at_start = true;
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if in_q {
+            if c == b'"' {
+                if b.get(i + 1) == Some(&b'"') {
+                    out.extend_from_slice(b"\"\"");
+                    i += 2;
+                    continue;
+                }
+                in_q = false;
+            }
+            out.push(c);
+        } else if c == b'"' && at_start {
+            // Drop the white space written since the cell started.
+            out.truncate(cell_start);
+            in_q = true;
+            at_start = false;
+            out.push(c);
+        } else if c == delim || c == b'\n' || c == b'\r' {
+            out.push(c);
+            at_start = true;
+            cell_start = out.len();
+        } else {
+            at_start &= c == b' ' || c == b'\t';
+            out.push(c);
+        }
+        i += 1;
+    }
+    // Only ASCII bytes were removed, at character boundaries.
+    Some(String::from_utf8(out).expect("UTF-8 in, UTF-8 out"))
 }
 
 /// The file format that was read.
@@ -159,7 +235,7 @@ fn read_csv(path: &Path, bytes: &[u8], opts: &ReadOptions, sha256: String) -> Re
         )));
     }
     let (text, encoding, had_bom) = decode(path, bytes, opts.encoding.as_deref())?;
-    parse_csv(path, &text, (encoding, had_bom), opts.header_row, sha256)
+    parse_csv(path, &text, (encoding, had_bom), opts, sha256)
 }
 
 /// Decodes bytes to text: a BOM wins, then valid UTF-8, then GB18030 (a superset of GBK and
@@ -266,12 +342,12 @@ fn parse_csv(
     path: &Path,
     text: &str,
     (encoding, had_bom): (String, bool),
-    header_row: Option<u64>,
+    opts: &ReadOptions,
     sha256: String,
 ) -> Result<RawTable> {
     let name = display_name(path);
-    let mut rows = RowCollector::new(&name, header_row);
-    let delim = for_each_csv_record(&name, text, |line, record| {
+    let mut rows = RowCollector::new(&name, opts.header_row);
+    let delim = for_each_csv_record(&name, text, opts.quotes, |line, record| {
         rows.push(
             line,
             record
@@ -320,9 +396,15 @@ fn parse_csv(
 pub fn for_each_csv_record(
     name: &str,
     text: &str,
+    quotes: QuoteRule,
     mut f: impl FnMut(u64, &csv::ByteRecord) -> Result<()>,
 ) -> Result<u8> {
     let delim = sniff_delimiter(text);
+    let opened = match quotes {
+        QuoteRule::AfterSpace => open_quotes_after_space(text, delim),
+        QuoteRule::Rfc4180 => None,
+    };
+    let text = opened.as_deref().unwrap_or(text);
     check_hostile(name, text.as_bytes(), delim, false)?;
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)

@@ -458,7 +458,7 @@ impl<'a> Importer<'a> {
         let mut input = Input::new(path, &name, sha256, encoding);
         let mut sink: Option<Sink> = None;
         let mut problems = crate::error::Problems::new();
-        table::for_each_csv_record(&name, &text, |line, rec| {
+        table::for_each_csv_record(&name, &text, opts.quotes, |line, rec| {
             let blank = rec.iter().all(|c| c.iter().all(u8::is_ascii_whitespace));
             match &mut sink {
                 None if blank => {}

@@ -51,8 +51,7 @@ fn draw(dir: &Path, csv: &str) -> (i32, String, String) {
 /// `svcaudit verify DIR/out` exits 0.
 #[track_caller]
 fn assert_verifies(dir: &Path) {
-    let (code, out, err) = run_in(dir, &["verify", "out"]);
-    assert_eq!(code, 0, "{out}{err}");
+    assert_verifies_dir(dir, "out");
 }
 
 /// The first `k` columns of every line after the header.
@@ -414,4 +413,50 @@ fn an_outlet_listed_twice_in_one_earlier_sample_counts_once() {
             .collect::<Vec<_>>()
     };
     assert_eq!(sample("v3.csv"), sample("v2.csv"));
+}
+
+/// `A1, "甲,乙",广州`: a quote after white space opens a quoted cell for every reader (it was
+/// four cells to the outlet and results readers and three to the customer draw).
+#[test]
+fn a_quote_after_a_space_opens_a_cell_in_every_reader() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    std::fs::write(
+        d.join("o.csv"),
+        "outlet_id,name,city\nA1, \"甲,乙\",广州\nA2,b,深圳\n",
+    )
+    .unwrap();
+    ok(
+        d,
+        &["sample", "outlets", "o.csv", "--seed", "1", "--out", "o"],
+    );
+    let s = std::fs::read_to_string(d.join("o/sample.csv")).unwrap();
+    assert!(s.contains(",A1,\"甲,乙\",广州\n"), "{s}");
+    assert_verifies_dir(d, "o");
+    std::fs::write(
+        d.join("c.csv"),
+        "record_id,outlet_id,phone,service_date,note\nR1,A1,13800000001,2025-01-01, \"甲,乙\"\n",
+    )
+    .unwrap();
+    ok(
+        d,
+        &["sample", "customers", "c.csv", "--seed", "1", "--out", "c"],
+    );
+    let s = std::fs::read_to_string(d.join("c/sample.csv")).unwrap();
+    assert!(s.ends_with(",2025-01-01,\"甲,乙\"\n"), "{s}");
+    std::fs::write(
+        d.join("r.csv"),
+        "response_id,outlet_id,question_code,answer\nR1, \"A,1\",Q1,4\n",
+    )
+    .unwrap();
+    ok(d, &["score", "--responses", "r.csv", "--out", "s"]);
+    let s = std::fs::read_to_string(d.join("s/rejected.csv")).unwrap();
+    assert!(s.contains("r.csv,2,answer,R1,\"A,1\",Q1,4,"), "{s}");
+}
+
+/// `svcaudit verify DIR/name` exits 0.
+#[track_caller]
+fn assert_verifies_dir(dir: &Path, name: &str) {
+    let (code, out, err) = run_in(dir, &["verify", name]);
+    assert_eq!(code, 0, "{out}{err}");
 }
