@@ -924,12 +924,17 @@ fn scores(w: &mut W, s: &Scores) {
     }
 }
 
-/// Markdown to HTML, with any raw HTML in it shown as text.
+/// Markdown to HTML, with any raw HTML in it shown as text and no link or image: the report
+/// stays inert and loads nothing, whatever a value from an input file holds (justification::md
+/// escapes such values; this is the second fence).
 fn markdown(md: &str) -> String {
-    use pulldown_cmark::{Event, Options, Parser, html};
-    let parser = Parser::new_ext(md, Options::ENABLE_TABLES).map(|e| match e {
-        Event::Html(s) | Event::InlineHtml(s) => Event::Text(s),
-        other => other,
+    use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd, html};
+    let parser = Parser::new_ext(md, Options::ENABLE_TABLES).filter_map(|e| match e {
+        Event::Html(s) | Event::InlineHtml(s) => Some(Event::Text(s)),
+        // The link's or image's text stays, as text.
+        Event::Start(Tag::Link { .. } | Tag::Image { .. })
+        | Event::End(TagEnd::Link | TagEnd::Image) => None,
+        other => Some(other),
     });
     let mut out = String::new();
     html::push_html(&mut out, parser);

@@ -406,9 +406,21 @@ pub fn strata_raise(p: &OutletParams, draw: &Draw) -> Option<String> {
 
 /// Escapes text for a Markdown table cell.
 pub fn md(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('|', "\\|")
-        .replace(['\n', '\r'], " ")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            // Characters that open Markdown markup inline: emphasis (`**加急**`, the mask
+            // `张*`), code, links and images (`[x](javascript:…)`, `![x](http://…)`), table
+            // cells; a backslash makes each plain text.
+            '\\' | '`' | '*' | '_' | '[' | ']' | '!' | '|' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' | '\r' => out.push(' '),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+    out
 }

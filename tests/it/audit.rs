@@ -498,3 +498,46 @@ fn init_writes_a_template_that_plan_understands() {
         "{err}"
     );
 }
+
+/// Markdown in values from input files (a for-cause reason, who drew) stays text in the
+/// 抽样说明 and in report.html: no live link, no remote image, asterisks kept (a reason
+/// `[x](javascript:alert(1))` became a clickable link, `**加急**` lost its asterisks).
+#[test]
+fn markdown_in_input_values_stays_text_in_every_report() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let ex = example_copy(d, |s| s);
+    std::fs::write(
+        ex.join("include.csv"),
+        "网点编号,原因\nWD0029,[x](javascript:alert(1)) **加急**\nWD0143,![x](http://example.com/x.png) _下划线_ `code`\n",
+    )
+    .unwrap();
+    let toml = read(&ex.join("audit.toml")).replace(
+        "drawn_by = \"示例审核员\"",
+        "drawn_by = \"[审核员](javascript:alert(2))\"",
+    );
+    std::fs::write(ex.join("audit.toml"), toml).unwrap();
+    ok(d, &["-q", "plan", "data/example/audit.toml"]);
+    let a = d.join("reports/example-2026");
+    let html = read(&a.join("report.html"));
+    // Links only to the report's own sections (its table of contents); no image, no source.
+    for (at, _) in html.match_indices("href=") {
+        let around: String = html[at..].chars().take(60).collect();
+        assert!(around.starts_with("href=\"#"), "{around}");
+    }
+    for bad in ["<img", "src="] {
+        assert!(!html.contains(bad), "report.html holds {bad}");
+    }
+    for text in [
+        "[x](javascript:alert(1)) **加急**",
+        "![x](http://example.com/x.png) _下划线_ `code`",
+        "[审核员](javascript:alert(2))",
+    ] {
+        assert!(html.contains(text), "report.html shows {text} as text");
+    }
+    let j = read(&a.join("outlets/justification.md"));
+    assert!(
+        j.contains("\\[x\\](javascript:alert(1)) \\*\\*加急\\*\\*"),
+        "the 抽样说明 escapes the reason: {j}"
+    );
+}
