@@ -7,10 +7,9 @@ use crate::customers::CustomerParams;
 use crate::error::{Error, Result};
 use crate::io::drawbook;
 use crate::io::ledger;
-use crate::io::manifest::{CustomerManifest, frame_info};
+use crate::io::manifest::{CustomerManifest, DrawHead, frame_info};
 use crate::io::output::relative_path;
 use crate::io::table::ReadOptions;
-use crate::prn::ALGORITHM;
 use crate::replay::{run_draw, stream_config};
 use crate::report::customer_files::render;
 use crate::report::customers as report;
@@ -57,16 +56,13 @@ fn customers_locked(
     let mut params = params;
     params.outlet_sample_sha256 = outlet_sha;
     let mut manifest = CustomerManifest {
-        format: crate::io::manifest::FORMAT.into(),
-        tool: "svcaudit".into(),
-        tool_version: env!("CARGO_PKG_VERSION").into(),
-        algorithm: ALGORITHM.into(),
-        kind: "customers".into(),
-        seed: seed.canonical().into(),
-        seed_commitment: seed.commitment(),
-        commitment_checked: a.seed_commitment.is_some(),
-        drawn_on,
-        drawn_by,
+        head: DrawHead::new(
+            "customers",
+            &seed,
+            a.seed_commitment.is_some(),
+            drawn_on,
+            drawn_by,
+        ),
         frame: frame_info(&d, relative_path(&a.frame, &a.out), read),
         parameters: params,
         size: d.size.clone(),

@@ -10,10 +10,9 @@ use crate::io::drawbook::{draw_entry, drawn_by, drawn_on, refuse_existing_draw};
 use crate::io::frame::DEFAULT_CLOSED;
 use crate::io::ledger;
 use crate::io::lists;
-use crate::io::manifest::{FORMAT, FrameInfo, Manifest};
+use crate::io::manifest::{DrawHead, FrameInfo, Manifest};
 use crate::io::output::relative_path;
 use crate::io::table::ReadOptions;
-use crate::prn::ALGORITHM;
 use crate::replay::read_and_draw;
 use crate::report::justification;
 use crate::seed::{Seed, sha256_hex};
@@ -52,16 +51,13 @@ fn outlets_locked(
     let d = read_and_draw(&a.frame, &read, &seed, &params)?;
     let t = &d.frame.table;
     let mut manifest = Manifest {
-        format: FORMAT.into(),
-        tool: "svcaudit".into(),
-        tool_version: env!("CARGO_PKG_VERSION").into(),
-        algorithm: ALGORITHM.into(),
-        kind: "outlets".into(),
-        seed: seed.canonical().into(),
-        seed_commitment: seed.commitment(),
-        commitment_checked: a.seed_commitment.is_some(),
-        drawn_on,
-        drawn_by,
+        head: DrawHead::new(
+            "outlets",
+            &seed,
+            a.seed_commitment.is_some(),
+            drawn_on,
+            drawn_by,
+        ),
         frame: FrameInfo {
             path: relative_path(&a.frame, &a.out),
             format: t.format,

@@ -19,6 +19,66 @@ use crate::io::table::{Format, ReadOptions};
 /// The manifest format tag; bump it when a field changes meaning.
 pub const FORMAT: &str = "svcaudit-manifest/1";
 
+/// The fields every draw's manifest starts with, in this order: the format, the tool and
+/// algorithm, what was drawn, the seed, and when and by whom. One struct for the outlet and the
+/// customer manifest, flattened into each, so the JSON is as before.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DrawHead {
+    pub format: String,
+    pub tool: String,
+    pub tool_version: String,
+    pub algorithm: String,
+    /// `outlets` or `customers`.
+    pub kind: String,
+    /// The canonical seed.
+    pub seed: String,
+    /// SHA-256 of the canonical seed.
+    pub seed_commitment: String,
+    /// Whether `--seed-commitment` was given and matched.
+    pub commitment_checked: bool,
+    pub drawn_on: String,
+    pub drawn_by: String,
+}
+
+impl DrawHead {
+    /// The head of a draw of `kind` made now by this svcaudit with `seed`.
+    pub fn new(
+        kind: &str,
+        seed: &crate::seed::Seed,
+        commitment_checked: bool,
+        drawn_on: String,
+        drawn_by: String,
+    ) -> DrawHead {
+        DrawHead {
+            format: FORMAT.into(),
+            tool: "svcaudit".into(),
+            tool_version: env!("CARGO_PKG_VERSION").into(),
+            algorithm: crate::prn::ALGORITHM.into(),
+            kind: kind.into(),
+            seed: seed.canonical().into(),
+            seed_commitment: seed.commitment(),
+            commitment_checked,
+            drawn_on,
+            drawn_by,
+        }
+    }
+}
+
+/// The head's fields read as the manifest's own (`m.seed`, `m.drawn_on`).
+impl std::ops::Deref for Manifest {
+    type Target = DrawHead;
+    fn deref(&self) -> &DrawHead {
+        &self.head
+    }
+}
+
+impl std::ops::Deref for CustomerManifest {
+    type Target = DrawHead;
+    fn deref(&self) -> &DrawHead {
+        &self.head
+    }
+}
+
 /// The frame as read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FrameInfo {
@@ -42,17 +102,9 @@ pub struct FrameInfo {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
-    pub format: String,
-    pub tool: String,
-    pub tool_version: String,
-    pub algorithm: String,
-    pub kind: String,
-    pub seed: String,
-    pub seed_commitment: String,
-    /// Whether `--seed-commitment` was given and matched.
-    pub commitment_checked: bool,
-    pub drawn_on: String,
-    pub drawn_by: String,
+    /// The fields every manifest starts with.
+    #[serde(flatten)]
+    pub head: DrawHead,
     pub frame: FrameInfo,
     pub parameters: OutletParams,
     pub size: SizeInfo,
@@ -108,16 +160,9 @@ pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Res
 /// The manifest of a customer draw (`kind` = `customers`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CustomerManifest {
-    pub format: String,
-    pub tool: String,
-    pub tool_version: String,
-    pub algorithm: String,
-    pub kind: String,
-    pub seed: String,
-    pub seed_commitment: String,
-    pub commitment_checked: bool,
-    pub drawn_on: String,
-    pub drawn_by: String,
+    /// The fields every manifest starts with.
+    #[serde(flatten)]
+    pub head: DrawHead,
     pub frame: CustomerFrameInfo,
     pub parameters: CustomerParams,
     pub size: CustomerSize,
