@@ -4,14 +4,13 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use crate::customers::{
-    CustomerDraw, CustomerParams, StreamConfig, draw_customers, read_outlet_stage,
-};
+use crate::customers::{CustomerDraw, CustomerParams, OutletStage, StreamConfig, draw_customers};
 use crate::draw::{Draw, OutletParams, draw_outlets};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::io::frame::{Frame, outlet_list_id_names};
 use crate::io::output::sample_csv;
-use crate::io::table::{ReadOptions, read_table};
+use crate::io::read::read_table;
+use crate::io::table::ReadOptions;
 use crate::seed::{Seed, sha256_hex};
 
 /// How the draw runs here: `SVCAUDIT_THREADS` workers if set (the one setting read from the
@@ -120,4 +119,81 @@ pub fn read_and_draw(
         sample_csv,
         canonical_sha256,
     })
+}
+
+/// Reads an outlet draw folder: its sample (stage 1) and its outlet list's ids.
+pub fn read_outlet_stage(dir: &Path) -> Result<(OutletStage, String)> {
+    let sample = dir.join("sample.csv");
+    let bytes = std::fs::read(&sample).map_err(|e| {
+        Error::data(format!(
+            "{}: cannot read the outlet draw: {e}\nhint: --outlets names the folder of `svcaudit sample outlets`",
+            sample.display()
+        ))
+    })?;
+    let sha = crate::seed::sha256_hex(&bytes);
+    let mut rdr = csv::Reader::from_reader(&bytes[..]);
+    let h = rdr
+        .headers()
+        .map_err(|e| Error::data(format!("{}: {e}", sample.display())))?
+        .clone();
+    let col = |n: &str| {
+        h.iter().position(|c| c == n).ok_or_else(|| {
+            Error::data(format!(
+                "{}:1: no column `{n}`; this is not a svcaudit outlet sample",
+                sample.display()
+            ))
+        })
+    };
+    let (ci, cs, cr, cp) = (
+        col("unit_id")?,
+        col("stratum")?,
+        col("role")?,
+        col("inclusion_prob")?,
+    );
+    let mut stage = OutletStage::default();
+    for (i, r) in rdr.records().enumerate() {
+        let r = r.map_err(|e| Error::data(format!("{}:{}: {e}", sample.display(), i + 2)))?;
+        let role = &r[cr];
+        if role == "reserve" {
+            continue;
+        }
+        let pi: f64 = r[cp].parse().map_err(|_| {
+            Error::data(format!(
+                "{}:{}: inclusion_prob `{}` is not a number",
+                sample.display(),
+                i + 2,
+                &r[cp]
+            ))
+        })?;
+        stage
+            .sampled
+            .insert(r[ci].to_string(), (r[cs].to_string(), pi));
+    }
+    let m = crate::io::manifest::Manifest::load(&dir.join("manifest.json"))?;
+    let frame_path = dir.join(&m.frame.path);
+    let t = crate::io::read::read_table(&frame_path, &m.frame.read).map_err(|e| {
+        Error::data(format!(
+            "{}\nhint: the outlet draw's list must stay where its manifest.json says ({})",
+            e.message, m.frame.path
+        ))
+    })?;
+    let idc = t
+        .header
+        .iter()
+        .position(|c| c == &m.frame.id_column)
+        .ok_or_else(|| {
+            Error::data(format!(
+                "{}: no column {}",
+                frame_path.display(),
+                m.frame.id_column
+            ))
+        })?;
+    // The outlets of the draw: without the totals rows its frame left out.
+    stage.all = t
+        .rows
+        .iter()
+        .filter(|r| !crate::io::layout::is_idless_marker_row(&r.cells, idc))
+        .map(|r| r.cells[idc].clone())
+        .collect();
+    Ok((stage, sha))
 }

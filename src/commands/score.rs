@@ -5,7 +5,8 @@ use std::path::Path;
 
 use crate::cli::{SchemeCommand, ScoreArgs};
 use crate::error::{Error, Result};
-use crate::io::table::{ReadOptions, read_table};
+use crate::io::read::read_table;
+use crate::io::table::ReadOptions;
 use crate::report::scores as render;
 use crate::scoring::design::{self, Fieldwork};
 use crate::scoring::population::population;

@@ -17,7 +17,7 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 use super::parts::{PartFile, Partitions};
-use super::scan::{pack_id, split_record};
+use super::record::{pack_id, split_record};
 use super::specials::Specials;
 use crate::error::{Error, Problems, Result};
 
@@ -346,7 +346,7 @@ fn for_each_id_in_file(l: &Layout, mut f: impl FnMut(u64, &[u8])) -> Result<()> 
         let cut = if eof {
             buf.len()
         } else {
-            match super::scan::last_boundary(&buf) {
+            match super::record::last_boundary(&buf) {
                 Some(c) => c,
                 None => {
                     carry = buf;

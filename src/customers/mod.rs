@@ -16,6 +16,7 @@
 pub mod fields;
 mod ids;
 mod parts;
+pub mod record;
 pub mod resolve;
 pub mod scan;
 pub mod size;
@@ -195,83 +196,6 @@ impl CustomerDraw {
             None => format!("{}-{}", r.outlet, r.rank).into(),
         }
     }
-}
-
-/// Reads an outlet draw folder: its sample (stage 1) and its outlet list's ids.
-pub fn read_outlet_stage(dir: &Path) -> Result<(OutletStage, String)> {
-    let sample = dir.join("sample.csv");
-    let bytes = std::fs::read(&sample).map_err(|e| {
-        Error::data(format!(
-            "{}: cannot read the outlet draw: {e}\nhint: --outlets names the folder of `svcaudit sample outlets`",
-            sample.display()
-        ))
-    })?;
-    let sha = crate::seed::sha256_hex(&bytes);
-    let mut rdr = csv::Reader::from_reader(&bytes[..]);
-    let h = rdr
-        .headers()
-        .map_err(|e| Error::data(format!("{}: {e}", sample.display())))?
-        .clone();
-    let col = |n: &str| {
-        h.iter().position(|c| c == n).ok_or_else(|| {
-            Error::data(format!(
-                "{}:1: no column `{n}`; this is not a svcaudit outlet sample",
-                sample.display()
-            ))
-        })
-    };
-    let (ci, cs, cr, cp) = (
-        col("unit_id")?,
-        col("stratum")?,
-        col("role")?,
-        col("inclusion_prob")?,
-    );
-    let mut stage = OutletStage::default();
-    for (i, r) in rdr.records().enumerate() {
-        let r = r.map_err(|e| Error::data(format!("{}:{}: {e}", sample.display(), i + 2)))?;
-        let role = &r[cr];
-        if role == "reserve" {
-            continue;
-        }
-        let pi: f64 = r[cp].parse().map_err(|_| {
-            Error::data(format!(
-                "{}:{}: inclusion_prob `{}` is not a number",
-                sample.display(),
-                i + 2,
-                &r[cp]
-            ))
-        })?;
-        stage
-            .sampled
-            .insert(r[ci].to_string(), (r[cs].to_string(), pi));
-    }
-    let m = crate::io::manifest::Manifest::load(&dir.join("manifest.json"))?;
-    let frame_path = dir.join(&m.frame.path);
-    let t = crate::io::table::read_table(&frame_path, &m.frame.read).map_err(|e| {
-        Error::data(format!(
-            "{}\nhint: the outlet draw's list must stay where its manifest.json says ({})",
-            e.message, m.frame.path
-        ))
-    })?;
-    let idc = t
-        .header
-        .iter()
-        .position(|c| c == &m.frame.id_column)
-        .ok_or_else(|| {
-            Error::data(format!(
-                "{}: no column {}",
-                frame_path.display(),
-                m.frame.id_column
-            ))
-        })?;
-    // The outlets of the draw: without the totals rows its frame left out.
-    stage.all = t
-        .rows
-        .iter()
-        .filter(|r| !crate::io::layout::is_idless_marker_row(&r.cells, idc))
-        .map(|r| r.cells[idc].clone())
-        .collect();
-    Ok((stage, sha))
 }
 
 /// The rules for a header, from the parameters.

@@ -70,7 +70,7 @@ pub struct AuditDir {
 
 /// Reads a CSV output of svcaudit with the project's table reader.
 pub fn read_table(path: &Path) -> Result<Table> {
-    let t = crate::io::table::read_table(path, &crate::io::table::ReadOptions::default())?;
+    let t = crate::io::read::read_table(path, &crate::io::table::ReadOptions::default())?;
     Ok(Table {
         header: t.header,
         rows: t.rows.into_iter().map(|r| r.cells).collect(),

@@ -7,7 +7,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::io::table::{RawTable, ReadOptions, read_table};
+use crate::io::read::read_table;
+use crate::io::table::{RawTable, ReadOptions};
 use crate::scoring::design::{
     CustomerDraw, CustomerUnit, OutletDraw, OutletUnit, Plan, PlannedVisit,
 };

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::frame::{find_column, outlet_list_id_names};
-use super::table::{ReadOptions, read_table};
+use super::read::read_table;
+use super::table::ReadOptions;
 use super::vocab;
 use crate::draw::{Listed, Visited};
 use crate::error::{Problems, Result};

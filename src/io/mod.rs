@@ -11,6 +11,7 @@ pub mod limits;
 pub mod lists;
 pub mod manifest;
 pub mod output;
+pub mod read;
 pub mod table;
 pub mod team;
 pub mod vocab;

@@ -209,25 +209,8 @@ pub fn file_bytes(path: &Path) -> Result<FileBytes> {
     Ok(FileBytes::Owned(v))
 }
 
-/// Reads a table, choosing CSV or xlsx by the file's first bytes (a zip is a workbook).
-pub fn read_table(path: &Path, opts: &ReadOptions) -> Result<RawTable> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, "read the file", &e))?;
-    read_table_bytes(path, &bytes, opts)
-}
-
-/// Like [`read_table`] on bytes already in memory; `path` is used for messages.
-pub fn read_table_bytes(path: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<RawTable> {
-    let sha256 = crate::seed::sha256_hex(bytes);
-    let t = if bytes.starts_with(b"PK\x03\x04") {
-        super::xlsx::read_xlsx(path, bytes, opts, sha256)?
-    } else {
-        read_csv(path, bytes, opts, sha256)?
-    };
-    t.print_notes();
-    Ok(t)
-}
-
-fn read_csv(path: &Path, bytes: &[u8], opts: &ReadOptions, sha256: String) -> Result<RawTable> {
+/// Reads CSV text (any encoding) into a table; `read::read_table_bytes` is the door.
+pub fn read_csv(path: &Path, bytes: &[u8], opts: &ReadOptions, sha256: String) -> Result<RawTable> {
     if opts.sheet.is_some() {
         return Err(Error::usage(format!(
             "{}: --sheet applies to .xlsx workbooks, and this file is not one",
@@ -694,6 +677,8 @@ pub fn fit_row(
 #[cfg(test)]
 mod tests {
     use super::*;
+    // The tests read through the door, as every command does.
+    use crate::io::read::read_table_bytes;
 
     fn read(bytes: &[u8]) -> Result<RawTable> {
         read_table_bytes(Path::new("t.csv"), bytes, &ReadOptions::default())

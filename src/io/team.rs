@@ -9,7 +9,8 @@ use chrono::NaiveDate;
 
 use crate::error::{Error, Problems, Result};
 use crate::io::frame::find_column;
-use crate::io::table::{RawTable, ReadOptions, read_table};
+use crate::io::read::read_table;
+use crate::io::table::{RawTable, ReadOptions};
 use crate::schedule::calendar::day_kind;
 use crate::schedule::outcomes::{Outcome, SheetRow};
 use crate::schedule::{Calendar, Customer, Kind, Outlet, Person, Role};

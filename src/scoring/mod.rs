@@ -20,6 +20,7 @@
 
 pub mod design;
 pub mod estimate;
+mod import;
 mod plain;
 pub mod population;
 pub mod responses;

@@ -4,7 +4,8 @@
 use std::path::Path;
 
 use rust_xlsxwriter::{Format, Workbook};
-use svcaudit::io::table::{ReadOptions, read_table_bytes};
+use svcaudit::io::read::read_table_bytes;
+use svcaudit::io::table::ReadOptions;
 
 use crate::common::{root, run_in};
 

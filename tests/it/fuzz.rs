@@ -13,7 +13,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use svcaudit::customers::draw_customers;
-use svcaudit::io::table::{ReadOptions, read_table_bytes};
+use svcaudit::io::read::read_table_bytes;
+use svcaudit::io::table::ReadOptions;
 use svcaudit::seed::Seed;
 
 use crate::common::root;

@@ -8,7 +8,8 @@ use std::path::Path;
 
 use svcaudit::draw::{OutletParams, draw_outlets};
 use svcaudit::io::frame::{Frame, outlet_list_id_names};
-use svcaudit::io::table::{ReadOptions, read_table_bytes};
+use svcaudit::io::read::read_table_bytes;
+use svcaudit::io::table::ReadOptions;
 use svcaudit::model::Role;
 use svcaudit::sampling::Method;
 use svcaudit::seed::Seed;
