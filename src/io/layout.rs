@@ -4,8 +4,9 @@
 //!
 //! - **Header row.** With `--header-row N` the header is the record on line (sheet row) N.
 //!   Otherwise, among the first [`SCAN_ROWS`] non-blank rows, the header is the first row
-//!   that has at least 3 non-empty cells or at least half as many non-empty cells as the
-//!   widest of those rows; the rows above it (each with 1 or 2 non-empty cells) are a title.
+//!   that has at least 3 non-empty cells, or at least half as many non-empty cells as the
+//!   widest of those rows and at least 2 (1 for a one-column list); the rows above it (each
+//!   with 1 or 2 non-empty cells) are a title.
 //!   A file whose first row has 3 or more non-empty cells is thus read as before.
 //! - **Totals and footnote rows.** A row is a marker row when its first non-empty cell is a
 //!   marker: it starts with 合计, 总计, 小计 or `Total` (ASCII case-insensitive) followed by
@@ -131,7 +132,8 @@ pub fn find_header(rows: &[&[String]]) -> usize {
     scan.iter()
         .position(|r| {
             let n = filled(r);
-            n >= 3 || 2 * n >= widest
+            // A one-cell title above a two-column list is a title, not a header.
+            n >= 3 || (2 * n >= widest && n >= widest.min(2))
         })
         .unwrap_or(0)
 }
@@ -274,6 +276,9 @@ mod tests {
         // A header of three or more cells is a header, whatever follows.
         let t: &[&[&str]] = &[&["a", "b", "c"], &["1", "2", "3", "4", "5", "6", "7"]];
         assert_eq!(header_of(t), 0);
+        // A one-cell title above a two-column list.
+        let t: &[&[&str]] = &[&["2026年网点清单"], &["网点编号", "网点名称"], &["W1", "a"]];
+        assert_eq!(header_of(t), 1);
         // Two cells over a table of four: at least half as wide, so a header.
         let t: &[&[&str]] = &[&["id", "name", "", ""], &["1", "x", "y", "z"]];
         assert_eq!(header_of(t), 0);

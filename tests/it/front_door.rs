@@ -460,3 +460,25 @@ fn assert_verifies_dir(dir: &Path, name: &str) {
     let (code, out, err) = run_in(dir, &["verify", name]);
     assert_eq!(code, 0, "{out}{err}");
 }
+
+/// A two-column list under a one-cell title is read from its real header (the title was
+/// taken for a one-column header and every row refused).
+#[test]
+fn a_title_above_a_two_column_list_is_a_title() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    std::fs::write(
+        d.join("o.csv"),
+        "2026年服务网点清单\n网点编号,网点名称\nW1,a\nW2,b\nW3,c\n",
+    )
+    .unwrap();
+    let err = ok(
+        d,
+        &["sample", "outlets", "o.csv", "--seed", "1", "--out", "o"],
+    );
+    assert_eq!(
+        err,
+        "note: o.csv: line 1 above the header is a title, not data: \"2026年服务网点清单\"; the header is line 2\n\
+         drew 2 outlets (0 certainty, 2 at random) and 0 reserves from 3 rows (0 closed, 0 excluded) into o\n"
+    );
+}
