@@ -252,136 +252,29 @@ pub fn draw_outlets(frame: &Frame, seed: &Seed, p: &OutletParams) -> Result<Draw
     };
     let index = frame.index_by(p.ids);
 
-    // Eligibility: closed status, then the exclusion list.
-    let closed: HashSet<String> = p
-        .closed_values
-        .iter()
-        .map(|v| v.trim().to_lowercase())
-        .collect();
-    let mut excluded: Vec<Option<String>> = vec![None; frame.len()];
-    let mut status_values = BTreeMap::new();
     let mut counts = Counts {
         input_rows: frame.len() as u64,
         blank_rows: t.blank_rows + t.empty_lines,
         skipped_rows: t.adjusted.skipped_rows.len() as u64,
         ..Counts::default()
     };
-    if let Some(sc) = status_col {
-        for (i, r) in t.rows.iter().enumerate() {
-            let v = &r.cells[sc];
-            *status_values.entry(v.clone()).or_insert(0) += 1;
-            if closed.contains(&v.to_lowercase()) {
-                excluded[i] = Some(format!("closed ({}={v})", t.header[sc]));
-                counts.excluded_closed += 1;
-            }
-        }
-    }
-    let mut problems = Problems::new();
-    let mut for_cause: HashMap<usize, String> = HashMap::new();
-    for l in &p.exclude {
-        match index.get(&p.ids.key(&l.id)) {
-            None => problems.push(format!("--exclude: outlet `{}` is not in {name}", l.id)),
-            Some(&i) => {
-                if excluded[i].is_none() {
-                    excluded[i] = Some(l.reason.clone());
-                    counts.excluded_listed += 1;
-                }
-            }
-        }
-    }
-    for l in &p.include {
-        match index.get(&p.ids.key(&l.id)) {
-            None => problems.push(format!("--include: outlet `{}` is not in {name}", l.id)),
-            Some(&i) => {
-                if let Some(why) = &excluded[i] {
-                    problems.push(format!(
-                        "--include: outlet `{}` ({name}:{}) is excluded: {why}",
-                        l.id, t.rows[i].line
-                    ));
-                } else {
-                    for_cause.insert(i, l.reason.clone());
-                }
-            }
-        }
-    }
-    problems.into_result("an outlet chosen for cause must be an open outlet of the frame")?;
+    let (excluded, for_cause, status_values) =
+        eligibility(frame, p, status_col, &index, &mut counts)?;
 
-    // Visits earlier in the cycle.
-    let mut visits: HashMap<usize, u32> = HashMap::new();
-    let mut visited_not_in_frame = Vec::new();
-    for v in &p.visited {
-        // An outlet counts once per earlier sample, however many spellings of its id the
-        // file lists (`WD0001` and `ＷＤ0001` are one outlet under the id rule).
-        let mut seen = std::collections::HashSet::new();
-        for id in &v.ids {
-            match index.get(&p.ids.key(id)) {
-                Some(&i) if seen.insert(i) => *visits.entry(i).or_insert(0) += 1,
-                Some(_) => {}
-                None => visited_not_in_frame.push(id.clone()),
-            }
-        }
-    }
-    visited_not_in_frame.sort();
-    visited_not_in_frame.dedup();
+    let (visits, visited_not_in_frame) = earlier_visits(p, &index);
 
     // Candidates by stratum; strata keys and sizes checked for eligible rows.
-    let mut prngen = PrnGen::new(seed, Domain::Outlet);
-    let mut by_stratum: BTreeMap<String, (Vec<Candidate>, Vec<Candidate>, u64)> = BTreeMap::new();
-    let mut problems = Problems::new();
-    for (i, r) in t.rows.iter().enumerate() {
-        let key = if strata_cols.is_empty() {
-            ALL.to_string()
-        } else {
-            let parts: Vec<&str> = strata_cols.iter().map(|&c| r.cells[c].as_str()).collect();
-            for (&c, v) in strata_cols.iter().zip(&parts) {
-                if v.is_empty() && excluded[i].is_none() {
-                    problems.push(format!(
-                        "{name}:{}:{}: column {}: empty stratum value",
-                        r.line,
-                        c + 1,
-                        t.header[c]
-                    ));
-                }
-            }
-            parts.join("/")
-        };
-        let entry = by_stratum.entry(key).or_default();
-        entry.2 += 1;
-        if excluded[i].is_some() {
-            continue;
-        }
-        let size = match size_col {
-            None => None,
-            Some(c) => match pps::parse_size(&r.cells[c]) {
-                Ok(v) => Some(v),
-                Err(e) => {
-                    problems.push(format!(
-                        "{name}:{}:{}: column {}: {e}",
-                        r.line,
-                        c + 1,
-                        t.header[c]
-                    ));
-                    None
-                }
-            },
-        };
-        let cand = Candidate {
-            row: i,
-            id: frame.id(i).to_string(),
-            prn: prngen.prn(frame.id(i)),
-            visits: visits.get(&i).copied().unwrap_or(0),
-            size,
-            sort: sort_col.map(|c| SortKey::parse(&r.cells[c])),
-            for_cause: for_cause.get(&i).cloned(),
-        };
-        if cand.for_cause.is_some() {
-            entry.0.push(cand);
-        } else {
-            entry.1.push(cand);
-        }
-    }
-    problems.into_result(
-        "every eligible outlet needs a stratum value and, for pps, a positive size; fix the cells or exclude the outlets with --exclude",
+    let by_stratum = candidates(
+        frame,
+        seed,
+        &Columns {
+            strata: &strata_cols,
+            size: size_col,
+            sort: sort_col,
+        },
+        &excluded,
+        &visits,
+        &for_cause,
     )?;
 
     // Size.
@@ -396,40 +289,7 @@ pub fn draw_outlets(frame: &Frame, seed: &Seed, p: &OutletParams) -> Result<Draw
         )));
     }
     let census = p.all && p.stage != Stage::Surveillance;
-    let (rule, formula, rule_n) = if p.all && p.stage == Stage::Surveillance {
-        (
-            "all outlets, 30 % per surveillance year".to_string(),
-            format!("⌈30 %·{x}⌉"),
-            sizing::thirty_percent(x),
-        )
-    } else if census {
-        ("all outlets (census)".to_string(), format!("{x}"), x)
-    } else {
-        (
-            format!("IAF MD 1 square-root rule, {} stage", p.stage.as_str()),
-            p.stage.formula(x),
-            sizing::outlet_rule(p.stage, x),
-        )
-    };
-    let requested_n = match p.n {
-        None => rule_n,
-        Some(n) if n < rule_n => {
-            return Err(Error::usage(format!(
-                "--n {n} is below the rule's minimum {rule_n} ({formula} for {x} eligible outlets); the rule may be raised, never lowered"
-            )));
-        }
-        Some(n) if n > x => {
-            return Err(Error::usage(format!(
-                "--n {n} is more than the {x} eligible outlets; use --all to visit every outlet"
-            )));
-        }
-        Some(n) if n > rule_n && p.reason.as_deref().unwrap_or("").trim().is_empty() => {
-            return Err(Error::usage(format!(
-                "--n {n} raises the rule's {rule_n} ({formula}); say why with --reason \"…\" (it goes into the 抽样说明)"
-            )));
-        }
-        Some(n) => n,
-    };
+    let (rule, formula, rule_n, requested_n) = rule_size(p, x)?;
     let min_per = p
         .min_per_stratum
         .unwrap_or(if strata_cols.is_empty() { 0 } else { 1 });
@@ -455,43 +315,7 @@ pub fn draw_outlets(frame: &Frame, seed: &Seed, p: &OutletParams) -> Result<Draw
     };
 
     // Draw each stratum.
-    let mut rows = Vec::new();
-    let mut strata = Vec::new();
-    for ((key, (certain, pool, nrows)), n_h) in by_stratum.into_iter().zip(alloc) {
-        let c_h = certain.len() as u64;
-        let m = n_h.saturating_sub(c_h).min(pool.len() as u64);
-        let eligible = c_h + pool.len() as u64;
-        let drawn = sampling::draw_stratum(
-            seed,
-            StratumDraw {
-                name: &key,
-                method: p.method,
-                certain,
-                pool,
-                m,
-                reserve: p.reserve,
-                census,
-            },
-        );
-        let mut info = StratumInfo {
-            name: key.clone(),
-            rows: nrows,
-            eligible,
-            allocated: n_h,
-            certainty: 0,
-            selected: 0,
-            reserve: 0,
-        };
-        for (_, r) in drawn {
-            match r.role {
-                Role::Certainty => info.certainty += 1,
-                Role::Selected => info.selected += 1,
-                Role::Reserve => info.reserve += 1,
-            }
-            rows.push(r);
-        }
-        strata.push(info);
-    }
+    let (rows, strata) = draw_strata(seed, p, by_stratum, alloc, census);
     for s in &strata {
         counts.certainty += s.certainty;
         counts.selected += s.selected;
@@ -554,6 +378,270 @@ pub fn draw_outlets(frame: &Frame, seed: &Seed, p: &OutletParams) -> Result<Draw
         min_per_stratum: min_per,
         zero_coverage,
     })
+}
+
+/// Draws every stratum with its allocated size; returns the sample rows in output order
+/// (stratum, then rank) and each stratum's figures.
+#[allow(clippy::type_complexity)]
+fn draw_strata(
+    seed: &Seed,
+    p: &OutletParams,
+    by_stratum: BTreeMap<String, (Vec<Candidate>, Vec<Candidate>, u64)>,
+    alloc: Vec<u64>,
+    census: bool,
+) -> (Vec<SampleRow>, Vec<StratumInfo>) {
+    let mut rows = Vec::new();
+    let mut strata = Vec::new();
+    for ((key, (certain, pool, nrows)), n_h) in by_stratum.into_iter().zip(alloc) {
+        let c_h = certain.len() as u64;
+        let m = n_h.saturating_sub(c_h).min(pool.len() as u64);
+        let eligible = c_h + pool.len() as u64;
+        let drawn = sampling::draw_stratum(
+            seed,
+            StratumDraw {
+                name: &key,
+                method: p.method,
+                certain,
+                pool,
+                m,
+                reserve: p.reserve,
+                census,
+            },
+        );
+        let mut info = StratumInfo {
+            name: key.clone(),
+            rows: nrows,
+            eligible,
+            allocated: n_h,
+            certainty: 0,
+            selected: 0,
+            reserve: 0,
+        };
+        for (_, r) in drawn {
+            match r.role {
+                Role::Certainty => info.certainty += 1,
+                Role::Selected => info.selected += 1,
+                Role::Reserve => info.reserve += 1,
+            }
+            rows.push(r);
+        }
+        strata.push(info);
+    }
+    (rows, strata)
+}
+
+/// The columns the draw reads besides the id: strata, pps size, systematic sort.
+struct Columns<'a> {
+    strata: &'a [usize],
+    size: Option<usize>,
+    sort: Option<usize>,
+}
+
+/// Per stratum (bytewise order): its for-cause candidates, its other candidates (the pool),
+/// and its rows including excluded ones. Refuses empty stratum values and unreadable sizes
+/// of eligible rows.
+#[allow(clippy::type_complexity)]
+fn candidates(
+    frame: &Frame,
+    seed: &Seed,
+    cols: &Columns,
+    excluded: &[Option<String>],
+    visits: &HashMap<usize, u32>,
+    for_cause: &HashMap<usize, String>,
+) -> Result<BTreeMap<String, (Vec<Candidate>, Vec<Candidate>, u64)>> {
+    let (t, name) = (&frame.table, frame.table.name());
+    let (strata_cols, size_col, sort_col) = (cols.strata, cols.size, cols.sort);
+    let mut prngen = PrnGen::new(seed, Domain::Outlet);
+    let mut by_stratum: BTreeMap<String, (Vec<Candidate>, Vec<Candidate>, u64)> = BTreeMap::new();
+    let mut problems = Problems::new();
+    for (i, r) in t.rows.iter().enumerate() {
+        let key = if strata_cols.is_empty() {
+            ALL.to_string()
+        } else {
+            let parts: Vec<&str> = strata_cols.iter().map(|&c| r.cells[c].as_str()).collect();
+            for (&c, v) in strata_cols.iter().zip(&parts) {
+                if v.is_empty() && excluded[i].is_none() {
+                    problems.push(format!(
+                        "{name}:{}:{}: column {}: empty stratum value",
+                        r.line,
+                        c + 1,
+                        t.header[c]
+                    ));
+                }
+            }
+            parts.join("/")
+        };
+        let entry = by_stratum.entry(key).or_default();
+        entry.2 += 1;
+        if excluded[i].is_some() {
+            continue;
+        }
+        let size = match size_col {
+            None => None,
+            Some(c) => match pps::parse_size(&r.cells[c]) {
+                Ok(v) => Some(v),
+                Err(e) => {
+                    problems.push(format!(
+                        "{name}:{}:{}: column {}: {e}",
+                        r.line,
+                        c + 1,
+                        t.header[c]
+                    ));
+                    None
+                }
+            },
+        };
+        let cand = Candidate {
+            row: i,
+            id: frame.id(i).to_string(),
+            prn: prngen.prn(frame.id(i)),
+            visits: visits.get(&i).copied().unwrap_or(0),
+            size,
+            sort: sort_col.map(|c| SortKey::parse(&r.cells[c])),
+            for_cause: for_cause.get(&i).cloned(),
+        };
+        if cand.for_cause.is_some() {
+            entry.0.push(cand);
+        } else {
+            entry.1.push(cand);
+        }
+    }
+    problems.into_result(
+        "every eligible outlet needs a stratum value and, for pps, a positive size; fix the cells or exclude the outlets with --exclude",
+    )?;
+    Ok(by_stratum)
+}
+
+/// Which rows are excluded (closed status, `--exclude`) and with what reason, which are
+/// chosen for cause (`--include`), and the status column's values; refuses ids the frame
+/// does not hold and for-cause outlets that are excluded.
+#[allow(clippy::type_complexity)]
+fn eligibility(
+    frame: &Frame,
+    p: &OutletParams,
+    status_col: Option<usize>,
+    index: &HashMap<std::borrow::Cow<'_, str>, usize>,
+    counts: &mut Counts,
+) -> Result<(
+    Vec<Option<String>>,
+    HashMap<usize, String>,
+    BTreeMap<String, u64>,
+)> {
+    let t = &frame.table;
+    let name = t.name();
+    let closed: HashSet<String> = p
+        .closed_values
+        .iter()
+        .map(|v| v.trim().to_lowercase())
+        .collect();
+    let mut excluded: Vec<Option<String>> = vec![None; frame.len()];
+    let mut status_values = BTreeMap::new();
+    if let Some(sc) = status_col {
+        for (i, r) in t.rows.iter().enumerate() {
+            let v = &r.cells[sc];
+            *status_values.entry(v.clone()).or_insert(0) += 1;
+            if closed.contains(&v.to_lowercase()) {
+                excluded[i] = Some(format!("closed ({}={v})", t.header[sc]));
+                counts.excluded_closed += 1;
+            }
+        }
+    }
+    let mut problems = Problems::new();
+    let mut for_cause: HashMap<usize, String> = HashMap::new();
+    for l in &p.exclude {
+        match index.get(&p.ids.key(&l.id)) {
+            None => problems.push(format!("--exclude: outlet `{}` is not in {name}", l.id)),
+            Some(&i) => {
+                if excluded[i].is_none() {
+                    excluded[i] = Some(l.reason.clone());
+                    counts.excluded_listed += 1;
+                }
+            }
+        }
+    }
+    for l in &p.include {
+        match index.get(&p.ids.key(&l.id)) {
+            None => problems.push(format!("--include: outlet `{}` is not in {name}", l.id)),
+            Some(&i) => {
+                if let Some(why) = &excluded[i] {
+                    problems.push(format!(
+                        "--include: outlet `{}` ({name}:{}) is excluded: {why}",
+                        l.id, t.rows[i].line
+                    ));
+                } else {
+                    for_cause.insert(i, l.reason.clone());
+                }
+            }
+        }
+    }
+    problems.into_result("an outlet chosen for cause must be an open outlet of the frame")?;
+    Ok((excluded, for_cause, status_values))
+}
+
+/// How often each frame row was visited in the earlier samples (`--visited`), each sample
+/// counting an outlet once, and the listed ids the frame does not hold (sorted, distinct).
+fn earlier_visits(
+    p: &OutletParams,
+    index: &HashMap<std::borrow::Cow<'_, str>, usize>,
+) -> (HashMap<usize, u32>, Vec<String>) {
+    let mut visits: HashMap<usize, u32> = HashMap::new();
+    let mut visited_not_in_frame = Vec::new();
+    for v in &p.visited {
+        // An outlet counts once per earlier sample, however many spellings of its id the
+        // file lists (`WD0001` and `ＷＤ0001` are one outlet under the id rule).
+        let mut seen = std::collections::HashSet::new();
+        for id in &v.ids {
+            match index.get(&p.ids.key(id)) {
+                Some(&i) if seen.insert(i) => *visits.entry(i).or_insert(0) += 1,
+                Some(_) => {}
+                None => visited_not_in_frame.push(id.clone()),
+            }
+        }
+    }
+    visited_not_in_frame.sort();
+    visited_not_in_frame.dedup();
+    (visits, visited_not_in_frame)
+}
+
+/// The size rule for `x` eligible outlets and the size asked for: (rule, formula, the rule's
+/// n, the requested n). `--n` may raise the rule's n with a reason, never lower it.
+fn rule_size(p: &OutletParams, x: u64) -> Result<(String, String, u64, u64)> {
+    let census = p.all && p.stage != Stage::Surveillance;
+    let (rule, formula, rule_n) = if p.all && p.stage == Stage::Surveillance {
+        (
+            "all outlets, 30 % per surveillance year".to_string(),
+            format!("⌈30 %·{x}⌉"),
+            sizing::thirty_percent(x),
+        )
+    } else if census {
+        ("all outlets (census)".to_string(), format!("{x}"), x)
+    } else {
+        (
+            format!("IAF MD 1 square-root rule, {} stage", p.stage.as_str()),
+            p.stage.formula(x),
+            sizing::outlet_rule(p.stage, x),
+        )
+    };
+    let requested_n = match p.n {
+        None => rule_n,
+        Some(n) if n < rule_n => {
+            return Err(Error::usage(format!(
+                "--n {n} is below the rule's minimum {rule_n} ({formula} for {x} eligible outlets); the rule may be raised, never lowered"
+            )));
+        }
+        Some(n) if n > x => {
+            return Err(Error::usage(format!(
+                "--n {n} is more than the {x} eligible outlets; use --all to visit every outlet"
+            )));
+        }
+        Some(n) if n > rule_n && p.reason.as_deref().unwrap_or("").trim().is_empty() => {
+            return Err(Error::usage(format!(
+                "--n {n} raises the rule's {rule_n} ({formula}); say why with --reason \"…\" (it goes into the 抽样说明)"
+            )));
+        }
+        Some(n) => n,
+    };
+    Ok((rule, formula, rule_n, requested_n))
 }
 
 /// Refuses a draw in which units chosen for cause fill a stratum's allocation and leave its
