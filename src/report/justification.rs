@@ -49,7 +49,6 @@ fn as_exported(a: &crate::io::layout::Adjusted) -> String {
 pub fn render(m: &Manifest, frame: &Frame, draw: &Draw) -> String {
     let mut s = String::new();
     let p = &m.parameters;
-    let c = &draw.counts;
     let _ = writeln!(s, "# 网点抽样说明 Outlet sampling justification\n");
     let _ = writeln!(
         s,
@@ -67,6 +66,22 @@ pub fn render(m: &Manifest, frame: &Frame, draw: &Draw) -> String {
         let _ = writeln!(s, "| 编号比较 Id comparison | {} |\n", p.ids.describe());
     }
 
+    frame_section(&mut s, m, frame, draw);
+    size_section(&mut s, m, frame, draw);
+    strata_section(&mut s, m, frame, draw);
+    method_section(&mut s, m, frame, draw);
+    for_cause_section(&mut s, m, frame, draw);
+    exclusions_section(&mut s, m, frame, draw);
+    random_numbers_section(&mut s, m, frame, draw);
+    sample_section(&mut s, m, frame, draw);
+    reproduce_section(&mut s, m, frame, draw);
+    s
+}
+
+/// The 抽样说明's section 1 (frame).
+fn frame_section(s: &mut String, m: &Manifest, _frame: &Frame, draw: &Draw) {
+    let p = &m.parameters;
+    let c = &draw.counts;
     let _ = writeln!(s, "## 1. 抽样框 Sampling frame\n");
     let f = &m.frame;
     let _ = writeln!(
@@ -128,7 +143,12 @@ pub fn render(m: &Manifest, frame: &Frame, draw: &Draw) -> String {
                 .join(", ")
         );
     }
+}
 
+/// The 抽样说明's section 2 (size).
+fn size_section(s: &mut String, m: &Manifest, _frame: &Frame, draw: &Draw) {
+    let p = &m.parameters;
+    let c = &draw.counts;
     let _ = writeln!(s, "## 2. 样本量 Sample size\n");
     let z = &draw.size;
     let _ = writeln!(
@@ -178,7 +198,11 @@ pub fn render(m: &Manifest, frame: &Frame, draw: &Draw) -> String {
             100.0 * z.random as f64 / z.n as f64
         );
     }
+}
 
+/// The 抽样说明's section 3 (strata).
+fn strata_section(s: &mut String, m: &Manifest, _frame: &Frame, draw: &Draw) {
+    let p = &m.parameters;
     let _ = writeln!(s, "## 3. 分层 Strata\n");
     if p.strata.is_empty() {
         let _ = writeln!(s, "不分层 Not stratified (stratum `all`).\n");
@@ -217,8 +241,12 @@ pub fn render(m: &Manifest, frame: &Frame, draw: &Draw) -> String {
         );
     }
     s.push('\n');
-    zero_coverage(&mut s, draw);
+    zero_coverage(s, draw);
+}
 
+/// The 抽样说明's section 4 (method).
+fn method_section(s: &mut String, m: &Manifest, _frame: &Frame, draw: &Draw) {
+    let p = &m.parameters;
     let _ = writeln!(s, "## 4. 抽样方法 Method\n");
     let method = match p.method {
         Method::Srs => "简单随机抽样 Simple random sampling without replacement: in each stratum the outlets with the smallest lottery numbers u are selected; every outlet of a stratum has the same inclusion probability π = n_h/N_h.".to_string(),
@@ -253,7 +281,10 @@ pub fn render(m: &Manifest, frame: &Frame, draw: &Draw) -> String {
             }
         );
     }
+}
 
+/// The 抽样说明's section 5 (for cause).
+fn for_cause_section(s: &mut String, _m: &Manifest, frame: &Frame, draw: &Draw) {
     let _ = writeln!(s, "## 5. 指定样本 For-cause and certainty units\n");
     let certain: Vec<_> = draw
         .rows
@@ -284,7 +315,10 @@ pub fn render(m: &Manifest, frame: &Frame, draw: &Draw) -> String {
         }
         s.push('\n');
     }
+}
 
+/// The 抽样说明's section 6 (exclusions).
+fn exclusions_section(s: &mut String, _m: &Manifest, _frame: &Frame, draw: &Draw) {
     let _ = writeln!(s, "## 6. 排除 Exclusions\n");
     if draw.exclusions.is_empty() {
         let _ = writeln!(s, "无 None.\n");
@@ -295,7 +329,10 @@ pub fn render(m: &Manifest, frame: &Frame, draw: &Draw) -> String {
         }
         s.push('\n');
     }
+}
 
+/// The 抽样说明's section 7 (random numbers).
+fn random_numbers_section(s: &mut String, m: &Manifest, _frame: &Frame, _draw: &Draw) {
     let _ = writeln!(s, "## 7. 随机数 Random numbers\n");
     let _ = writeln!(
         s,
@@ -309,7 +346,10 @@ pub fn render(m: &Manifest, frame: &Frame, draw: &Draw) -> String {
         },
         m.algorithm
     );
+}
 
+/// The 抽样说明's section 8 (sample).
+fn sample_section(s: &mut String, _m: &Manifest, frame: &Frame, draw: &Draw) {
     let _ = writeln!(s, "## 8. 样本清单 Sample\n");
     let _ = writeln!(
         s,
@@ -336,14 +376,16 @@ pub fn render(m: &Manifest, frame: &Frame, draw: &Draw) -> String {
         s,
         "\n备选网点按序号依次使用 Reserves replace an outlet that cannot be visited strictly in rank order within its stratum; each use is recorded.\n"
     );
+}
 
+/// The 抽样说明's section 9 (reproduce).
+fn reproduce_section(s: &mut String, m: &Manifest, _frame: &Frame, _draw: &Draw) {
     let _ = writeln!(s, "## 9. 复现 Reproduce\n");
     let _ = writeln!(
         s,
         "```\n{}\nsvcaudit verify <this folder>\n```\n\n`verify` 用清单中的参数和抽样框重新抽样并逐行比较。It re-derives the sample from manifest.json and the frame and compares every row.",
         m.command
     );
-    s
 }
 
 /// The strata left with π = 0 outlets under `--allow-zero-coverage`, Chinese first.
