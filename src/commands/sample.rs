@@ -10,7 +10,7 @@ use crate::io::drawbook::{draw_entry, drawn_by, drawn_on, refuse_existing_draw};
 use crate::io::frame::DEFAULT_CLOSED;
 use crate::io::ledger;
 use crate::io::lists;
-use crate::io::manifest::{DrawHead, FrameInfo, Manifest};
+use crate::io::manifest::{DrawHead, FileHead, FrameInfo, Manifest};
 use crate::io::output::relative_path;
 use crate::io::table::ReadOptions;
 use crate::replay::read_and_draw;
@@ -59,14 +59,16 @@ fn outlets_locked(
             drawn_by,
         ),
         frame: FrameInfo {
-            path: relative_path(&a.frame, &a.out),
-            format: t.format,
-            encoding: t.encoding.clone(),
-            delimiter: t.delimiter.map(|c| c.to_string()),
-            sheet: t.sheet.clone(),
-            sha256_bytes: t.sha256.clone(),
-            sha256_canonical: d.canonical_sha256.clone(),
-            columns: t.header.clone(),
+            file: FileHead {
+                path: relative_path(&a.frame, &a.out),
+                format: t.format,
+                encoding: t.encoding.clone(),
+                delimiter: t.delimiter.map(|c| c.to_string()),
+                sheet: t.sheet.clone(),
+                sha256_bytes: t.sha256.clone(),
+                sha256_canonical: d.canonical_sha256.clone(),
+                columns: t.header.clone(),
+            },
             id_column: d.frame.id_name().to_string(),
             rows: t.rows.len() as u64,
             read,

@@ -198,11 +198,6 @@ fn leave_out_marker_rows(table: &mut RawTable, id: usize) -> Result<()> {
     Ok(())
 }
 
-/// Normalises a header for matching (io::vocab::fold).
-fn norm(s: &str) -> String {
-    vocab::fold(s)
-}
-
 /// Finds a column by the name the user gave (`flag`), or else by the first alias present.
 ///
 /// A name that is not in the header is an error listing the header. Returns `Ok(None)` when
@@ -216,9 +211,8 @@ pub fn find_column(
     what: &str,
 ) -> Result<Option<usize>> {
     let header = &table.header;
-    let position = |n: &str| header.iter().position(|h| norm(h) == norm(n));
     if let Some(req) = requested {
-        return match position(req) {
+        return match vocab::position(header, &[req]) {
             Some(i) => Ok(Some(i)),
             None => Err(Error::data(format!(
                 "{}:{}: {flag} `{req}`: no such column; the header has: {}",
@@ -228,10 +222,8 @@ pub fn find_column(
             ))),
         };
     }
-    for a in aliases {
-        if let Some(i) = position(a) {
-            return Ok(Some(i));
-        }
+    if let Some(i) = vocab::position(header, aliases) {
+        return Ok(Some(i));
     }
     if what.is_empty() {
         return Ok(None);

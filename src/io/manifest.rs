@@ -64,6 +64,21 @@ impl DrawHead {
     }
 }
 
+/// The file's fields read as the frame's own (`m.frame.path`).
+impl std::ops::Deref for FrameInfo {
+    type Target = FileHead;
+    fn deref(&self) -> &FileHead {
+        &self.file
+    }
+}
+
+impl std::ops::Deref for CustomerFrameInfo {
+    type Target = FileHead;
+    fn deref(&self) -> &FileHead {
+        &self.file
+    }
+}
+
 /// The head's fields read as the manifest's own (`m.seed`, `m.drawn_on`).
 impl std::ops::Deref for Manifest {
     type Target = DrawHead;
@@ -79,9 +94,9 @@ impl std::ops::Deref for CustomerManifest {
     }
 }
 
-/// The frame as read.
+/// What every manifest records of the file it drew from, first in its `frame` object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FrameInfo {
+pub struct FileHead {
     /// Path relative to the output folder.
     pub path: String,
     pub format: Format,
@@ -89,8 +104,17 @@ pub struct FrameInfo {
     pub delimiter: Option<String>,
     pub sheet: Option<String>,
     pub sha256_bytes: String,
+    /// SHA-256 of the canonical form (outlets: docs/ALGORITHM.md §3.7; customers: §4, the
+    /// records in file order).
     pub sha256_canonical: String,
     pub columns: Vec<String>,
+}
+
+/// The outlet list as read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FrameInfo {
+    #[serde(flatten)]
+    pub file: FileHead,
     pub id_column: String,
     pub rows: u64,
     pub read: ReadOptions,
@@ -179,16 +203,8 @@ pub struct CustomerManifest {
 /// The service records as read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CustomerFrameInfo {
-    pub path: String,
-    pub format: Format,
-    pub encoding: String,
-    pub delimiter: Option<String>,
-    pub sheet: Option<String>,
-    pub sha256_bytes: String,
-    /// SHA-256 of the canonical records: cells trimmed, UTF-8, comma-separated, LF, blank
-    /// rows dropped, rows in file order (docs/ALGORITHM.md §4.6).
-    pub sha256_canonical: String,
-    pub columns: Vec<String>,
+    #[serde(flatten)]
+    pub file: FileHead,
     /// Column used for: id, outlet, date, phone, person key, service type, name.
     pub columns_used: BTreeMap<String, String>,
     pub read: ReadOptions,
@@ -221,14 +237,16 @@ pub fn frame_info(d: &CustomerDraw, path: String, read: ReadOptions) -> Customer
     put("service_type", c.service_type);
     put("name", c.name);
     CustomerFrameInfo {
-        path,
-        format: s.format,
-        encoding: s.encoding.clone(),
-        delimiter: s.delimiter.map(|c| c.to_string()),
-        sheet: s.sheet.clone(),
-        sha256_bytes: s.sha256_bytes.clone(),
-        sha256_canonical: s.sha256_canonical.clone(),
-        columns: s.header.clone(),
+        file: FileHead {
+            path,
+            format: s.format,
+            encoding: s.encoding.clone(),
+            delimiter: s.delimiter.map(|c| c.to_string()),
+            sheet: s.sheet.clone(),
+            sha256_bytes: s.sha256_bytes.clone(),
+            sha256_canonical: s.sha256_canonical.clone(),
+            columns: s.header.clone(),
+        },
         columns_used: used,
         read,
     }

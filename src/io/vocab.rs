@@ -370,7 +370,8 @@ pub fn fold(h: &str) -> String {
         .to_lowercase()
 }
 
-/// The position of the first of `names` in `header` (after [`fold`]).
+/// The position of the first of `names` in `header` (after [`fold`]): the one alias lookup
+/// (io::frame::find_column goes through it; each header is folded once).
 pub fn position(header: &[String], names: &[&str]) -> Option<usize> {
     let folded: Vec<String> = header.iter().map(|h| fold(h)).collect();
     names.iter().find_map(|n| {
